@@ -1,0 +1,1 @@
+export { composeSupergraph, SUBGRAPHS } from './compose.ts';

@@ -1,0 +1,146 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+
+/** An error answered before GraphQL runs (bad body, missing internal token): status plus a GraphQL-shaped body. */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.headers = headers;
+  }
+}
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
+  apollo: ApolloServer<TContext>;
+  /** Builds the request context; throw {@link HttpError} to answer without running GraphQL. */
+  context: (req: IncomingMessage, body: unknown) => Promise<TContext>;
+  /** Extra routes by exact path (e.g. `/health`, `/.well-known/jwks.json`). */
+  routes?: Readonly<Record<string, RouteHandler>>;
+  /** Requests with a larger body get 413. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Runs first on every request (CORS); return true when it answered the request itself. */
+  preflight?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  graphqlPath?: string;
+}
+
+/**
+ * A plain `node:http` server in front of Apollo Server: exact routes first,
+ * then `/graphql` with a size-capped JSON body. Plain http keeps the hot path
+ * free of middleware we do not need and lets every service share one shape.
+ */
+export function createGraphQLHttpServer<TContext extends BaseContext>(options: GraphQLHttpServerOptions<TContext>): http.Server {
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const graphqlPath = options.graphqlPath ?? '/graphql';
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      if (error instanceof HttpError) return sendError(res, error);
+      console.error('[http] unhandled error', error);
+      sendError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 120_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (options.preflight?.(req, res)) return;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = options.routes?.[url.pathname];
+    if (route) return route(req, res);
+    if (url.pathname !== graphqlPath) {
+      return sendError(res, new HttpError(404, 'NOT_FOUND', `No route ${url.pathname}`));
+    }
+    const method = (req.method ?? 'GET').toUpperCase();
+    const body = method === 'POST' ? await readJsonBody(req, maxBodyBytes) : undefined;
+    const context = await options.context(req, body);
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const response = await options.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method, headers, search: url.search, body },
+      context: async () => context,
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+  return server;
+}
+
+/** Reads and parses a JSON body, refusing more than `maxBytes` (413) or malformed JSON (400). */
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > maxBytes) {
+    req.resume();
+    throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBytes} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      req.resume();
+      throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBytes} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return undefined;
+  const contentType = req.headers['content-type'] ?? '';
+  if (!/^application\/(graphql-response\+)?json\b/i.test(contentType)) {
+    // Apollo answers an unknown content type itself (and it is what CSRF prevention relies on).
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', 'Request body is not valid JSON');
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return void res.end();
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(value));
+}
+
+export function sendError(res: ServerResponse, error: HttpError): void {
+  sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: error.code } }] }, error.headers);
+}
+
+/** Listens on `host:port` and resolves to the base URL (port 0 picks a free port). */
+export async function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
+
+/** Stops accepting connections, lets in-flight requests finish (up to `graceMs`), then closes the rest. */
+export async function closeServer(server: http.Server, graceMs = 10_000): Promise<void> {
+  if (!server.listening) return;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  timer.unref();
+  await closed;
+  clearTimeout(timer);
+}

@@ -1,0 +1,38 @@
+import { badUserInput } from './errors.ts';
+
+/** Relay `PageInfo`. */
+export interface PageInfo {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+/** Opaque cursor: base64url of a JSON value (an offset, or a keyset tuple). */
+export function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+/** Decodes a cursor made by {@link encodeCursor}; BAD_USER_INPUT for anything else. */
+export function decodeCursor<T>(cursor: string, isValid: (value: unknown) => value is T, field = 'after'): T {
+  if (cursor.length > 512) throw badUserInput(`${field} is not a valid cursor`, field);
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (isValid(value)) return value;
+  } catch {
+    // fall through to the error below
+  }
+  throw badUserInput(`${field} is not a valid cursor`, field);
+}
+
+/** Offset cursors for ranked results (rank order has no stable keyset). */
+export function decodeOffsetCursor(cursor: string | null | undefined, field = 'after'): number {
+  if (cursor === null || cursor === undefined) return 0;
+  const isOffset = (value: unknown): value is { o: number } =>
+    typeof value === 'object' && value !== null && Number.isInteger((value as { o?: unknown }).o) && (value as { o: number }).o >= 0;
+  return decodeCursor(cursor, isOffset, field).o + 1;
+}
+
+export function offsetCursor(index: number): string {
+  return encodeCursor({ o: index });
+}

@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Three reaches, one run: `*.test.ts` (pure units), `*.int.test.ts` (real
+ * PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set, PGlite and the
+ * in-process Redis otherwise) and `test/e2e/*.e2e.ts` (through the real gateway).
+ */
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['**/src/**/*.test.ts'], exclude: ['**/*.int.test.ts', '**/node_modules/**'] },
+      },
+      {
+        extends: true,
+        test: { name: 'integration', include: ['**/*.int.test.ts'], exclude: ['**/node_modules/**'] },
+      },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.e2e.ts'] } },
+    ],
+  },
+});
