@@ -58,7 +58,8 @@ export function createProgress(
       : `ETA ${rate > 0 ? formatDuration(Math.max(total - done, 0) / rate) : '?'}`;
     const counts = `${String(done)}/${String(total)} (${String(percent)}%) ${integer.format(rate)}/s ${tail}`;
     if (!tty) return `${label}: ${counts}`;
-    const columns = typeof stream.columns === 'number' ? stream.columns : 80;
+    // A pty without a size reports 0 columns: assume the classic 80.
+    const columns = typeof stream.columns === 'number' && stream.columns > 0 ? stream.columns : 80;
     const room = columns - label.length - counts.length - 6;
     const width = Math.min(BAR_WIDTH_MAX, room);
     if (width < 5) return `${label}: ${counts}`;

@@ -235,10 +235,10 @@ function isSkippable(line: string): boolean {
 }
 
 /**
- * Runs `body` over the lines of a file and always closes the file afterwards,
- * also when the body stops early (a consumer's `break` returns the generator
- * that is suspended inside `body`). The readline interface is iterated
- * directly: wrapping it in another async generator costs a promise hop per line.
+ * Opens a file as lines. Callers iterate `lines` inside try/finally and call
+ * `close()` there, so the file is released also when a consumer `break`s out
+ * of the synset stream early. The readline interface is returned as is:
+ * wrapping it in another async generator would cost a promise hop per line.
  */
 function openLines(path: string): { lines: AsyncIterable<string>; close: () => void } {
   const input = createReadStream(path, { encoding: 'utf8' });
@@ -257,8 +257,9 @@ async function loadLexnames(dictPath: string): Promise<readonly string[]> {
   try {
     text = await readFile(join(dictPath, 'lexnames'), 'utf8');
   } catch (error) {
-    if (error instanceof Error && 'code' in error && error.code === 'ENOENT')
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') {
       return BUILTIN_LEXNAMES;
+    }
     throw error;
   }
   const names: string[] = [];
@@ -303,12 +304,10 @@ async function collectTopicNames(dictPath: string): Promise<Map<string, string>>
         firstLemmas.set(fileKey(line.slice(s2 + 1, s3), line.slice(0, s1)), line.slice(s4 + 1, s5));
         // Pointers look like ` ;c 06100457 n 0000`; the gloss after ' | ' is not searched.
         const end = line.indexOf(' | ');
-        for (
-          let at = line.indexOf(' ;c ', s5);
-          at !== -1 && (end === -1 || at < end);
-          at = line.indexOf(' ;c ', at + 4)
-        ) {
+        let at = line.indexOf(' ;c ', s5);
+        while (at !== -1 && (end === -1 || at < end)) {
           targets.add(fileKey(line.slice(at + 13, at + 14), line.slice(at + 4, at + 12)));
+          at = line.indexOf(' ;c ', at + 4);
         }
       }
     } finally {
