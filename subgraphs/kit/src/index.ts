@@ -10,3 +10,5 @@ export * from './pagination.ts';
 export * from './redis.ts';
 export * from './subgraph.ts';
 export * from './validate.ts';
+export * from './wordnet.ts';
+export * from './progress.ts';
