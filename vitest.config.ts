@@ -6,6 +6,9 @@ import { defineConfig } from 'vitest/config';
  * in-process Redis otherwise) and `test/e2e/*.e2e.ts` (through the real gateway).
  */
 export default defineConfig({
+  // graphql 16 ships CJS (main) and ESM (module) twins; Node loads the CJS one for
+  // everybody, Vite would pick the ESM one for our code: two realms. Match Node.
+  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     pool: 'forks',
     maxWorkers: 2,

@@ -7,7 +7,10 @@ export type { Redis } from 'ioredis';
  * stand-in (`ioredis-mock`) for the embedded mode. `forbidEmbedded` (CI)
  * turns that fallback into an error.
  */
-export async function createRedis(url: string | undefined, { forbidEmbedded = false } = {}): Promise<Redis> {
+export async function createRedis(
+  url: string | undefined,
+  { forbidEmbedded = process.env['SUPERGRAPH_FORBID_EMBEDDED'] === '1' } = {},
+): Promise<Redis> {
   if (url) {
     const client = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false });
     client.on('error', (error: Error) => console.error(`[redis] ${error.message}`));
