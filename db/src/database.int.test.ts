@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'kysely';
+import { sql, type Generated } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, createTestDatabase, migrateAll, urlForRole, type SubgraphDatabaseSpec, type TestDatabase } from './index.ts';
@@ -12,7 +12,7 @@ const specs: SubgraphDatabaseSpec[] = [
 ];
 
 interface NotesDb {
-  notes: { id: number; body: string };
+  notes: { id: Generated<number>; body: string };
 }
 
 let testDb: TestDatabase;
