@@ -6,3 +6,4 @@ export type { MigrateOptions, MigrateReport, SubgraphDatabaseSpec } from './migr
 export { PgliteDialect } from './pglite-dialect.ts';
 export { createTestDatabase } from './test-database.ts';
 export type { TestDatabase } from './test-database.ts';
+export type { TablesMatch } from './table-sync.ts';

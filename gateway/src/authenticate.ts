@@ -1,0 +1,257 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  jwtVerify,
+  type CryptoKey,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type KeyObject,
+} from 'jose';
+import { LRUCache } from 'lru-cache';
+import {
+  ANONYMOUS,
+  HttpError,
+  INTERNAL_SCOPES,
+  INTERNAL_TOKEN_HEADER,
+  signInternalToken,
+  type Identity,
+  type Role,
+  type Tier,
+} from '@supergraph/kit';
+
+/** Access tokens only: refresh tokens (`refresh+jwt`) and anything else are refused. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+/** Who the gateway is when it asks the auth subgraph to resolve an API key or session token. */
+export const GATEWAY_IDENTITY: Identity = Object.freeze({
+  userId: 'system:gateway',
+  roles: [],
+  scopes: [...INTERNAL_SCOPES],
+  tier: 'free',
+  via: 'gateway',
+});
+
+export interface AccessTokenOptions {
+  /** Remote JWKS (the auth subgraph's `/.well-known/jwks.json`). */
+  jwksUrl?: string;
+  /** A local JWKS instead of the remote one (tests, static deployments). */
+  jwks?: JSONWebKeySet;
+  issuer: string;
+  audience: string;
+}
+
+export interface CredentialResolverOptions {
+  /** The auth subgraph's GraphQL endpoint. */
+  authUrl: string;
+  internalTokenKey: CryptoKey | KeyObject;
+  /** How long a resolved key/session is trusted before asking again; bounds revocation delay. Default 5 s. */
+  ttlMs?: number;
+  /** How long an unknown/revoked credential stays rejected without asking. Default 1 s. */
+  negativeTtlMs?: number;
+  timeoutMs?: number;
+  maxEntries?: number;
+}
+
+const ROLES: ReadonlySet<string> = new Set<Role>(['user', 'admin']);
+const TIERS: ReadonlySet<string> = new Set<Tier>(['free', 'pro', 'enterprise']);
+
+function invalidCredentials(message: string): HttpError {
+  return new HttpError(401, 'UNAUTHENTICATED', message, { 'www-authenticate': 'Bearer error="invalid_token"' });
+}
+
+/**
+ * Verifies access JWTs: EdDSA only, issuer, audience, `exp` and header
+ * `typ: at+jwt` required. `alg: none`, HMAC tricks, unknown `kid`s, expired or
+ * refresh tokens all fail the same way (UNAUTHENTICATED).
+ */
+export function createAccessTokenVerifier(options: AccessTokenOptions): (token: string) => Promise<Identity> {
+  let keys: ReturnType<typeof createLocalJWKSet> | ReturnType<typeof createRemoteJWKSet>;
+  if (options.jwks) keys = createLocalJWKSet(options.jwks);
+  else if (options.jwksUrl) {
+    keys = createRemoteJWKSet(new URL(options.jwksUrl), {
+      timeoutDuration: 2_000,
+      // An unknown `kid` refetches the set at most this often (key rotation without letting forged kids hammer auth).
+      cooldownDuration: 30_000,
+      cacheMaxAge: 10 * 60_000,
+    });
+  } else throw new Error('createAccessTokenVerifier needs jwks or jwksUrl');
+
+  return async (token) => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, {
+        algorithms: ['EdDSA'],
+        issuer: options.issuer,
+        audience: options.audience,
+        typ: ACCESS_TOKEN_TYPE,
+        requiredClaims: ['exp', 'sub'],
+      }));
+    } catch {
+      throw invalidCredentials('Invalid or expired access token');
+    }
+    return identityFromClaims(payload);
+  };
+}
+
+/** Maps verified access-token claims onto an {@link Identity}; internal scopes are never taken from a token. */
+export function identityFromClaims(payload: JWTPayload): Identity {
+  const scopeClaim = payload['scope'] ?? payload['scopes'];
+  const scopes =
+    typeof scopeClaim === 'string'
+      ? scopeClaim.split(' ').filter(Boolean)
+      : Array.isArray(scopeClaim)
+        ? scopeClaim.filter((scope): scope is string => typeof scope === 'string')
+        : [];
+  const identity: Identity = {
+    userId: String(payload.sub),
+    roles: stringList(payload['roles']).filter((role): role is Role => ROLES.has(role)),
+    scopes: scopes.filter((scope) => !(INTERNAL_SCOPES as readonly string[]).includes(scope)),
+    tier: typeof payload['tier'] === 'string' && TIERS.has(payload['tier']) ? (payload['tier'] as Tier) : 'free',
+    via: 'jwt',
+  };
+  if (typeof payload['sid'] === 'string') identity.sessionId = payload['sid'];
+  return identity;
+}
+
+interface ResolvedCredential {
+  userId: string;
+  roles: string[];
+  scopes: string[];
+  tier: string;
+  sessionId?: string | null;
+}
+
+const RESOLVE_CREDENTIAL = /* GraphQL */ `
+  query GatewayResolveCredential($apiKey: String, $sessionToken: String) {
+    resolveCredential(apiKey: $apiKey, sessionToken: $sessionToken) {
+      userId
+      roles
+      scopes
+      tier
+      sessionId
+    }
+  }
+`;
+
+export interface CredentialResolver {
+  resolve(kind: 'api_key' | 'session', secret: string, requestId: string): Promise<Identity>;
+  clear(): void;
+}
+
+/**
+ * Resolves API keys and session tokens through the auth subgraph (as
+ * `system:gateway` with `internal:credentials`), caching answers in memory for
+ * `ttlMs` so a revoked key stops working within that time. Unknown secrets are
+ * cached too (`negativeTtlMs`) so guessing does not hammer auth; secrets are
+ * cached by SHA-256, never as they are.
+ */
+export function createCredentialResolver(options: CredentialResolverOptions): CredentialResolver {
+  const ttl = options.ttlMs ?? 5_000;
+  const negativeTtl = options.negativeTtlMs ?? 1_000;
+  const cache = new LRUCache<string, { identity: Identity | null }>({ max: options.maxEntries ?? 10_000, ttl });
+  const inFlight = new Map<string, Promise<Identity | null>>();
+
+  async function lookup(kind: 'api_key' | 'session', secret: string, requestId: string): Promise<Identity | null> {
+    const token = await signInternalToken(GATEWAY_IDENTITY, 'auth', options.internalTokenKey);
+    let response: Response;
+    try {
+      response = await fetch(options.authUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token, 'x-request-id': requestId },
+        body: JSON.stringify({
+          query: RESOLVE_CREDENTIAL,
+          variables: kind === 'api_key' ? { apiKey: secret } : { sessionToken: secret },
+        }),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
+      });
+    } catch (error) {
+      console.error('[gateway] credential lookup failed', error instanceof Error ? error.message : error);
+      throw new HttpError(503, 'SERVICE_UNAVAILABLE', 'Authentication service unavailable', { 'retry-after': '1' });
+    }
+    const body = (await response.json().catch(() => null)) as {
+      data?: { resolveCredential?: ResolvedCredential | null } | null;
+      errors?: unknown[];
+    } | null;
+    if (!response.ok || !body || body.errors?.length || !body.data) {
+      console.error('[gateway] credential lookup answered', response.status, JSON.stringify(body?.errors ?? null));
+      throw new HttpError(503, 'SERVICE_UNAVAILABLE', 'Authentication service unavailable', { 'retry-after': '1' });
+    }
+    const resolved = body.data.resolveCredential;
+    if (!resolved) return null;
+    const identity: Identity = {
+      userId: resolved.userId,
+      roles: resolved.roles.filter((role): role is Role => ROLES.has(role)),
+      scopes: resolved.scopes.filter((scope) => !(INTERNAL_SCOPES as readonly string[]).includes(scope)),
+      tier: TIERS.has(resolved.tier) ? (resolved.tier as Tier) : 'free',
+      via: kind,
+    };
+    if (resolved.sessionId) identity.sessionId = resolved.sessionId;
+    return identity;
+  }
+
+  return {
+    async resolve(kind, secret, requestId) {
+      const key = `${kind}:${createHash('sha256').update(secret).digest('base64url')}`;
+      const cached = cache.get(key);
+      let identity: Identity | null;
+      if (cached) identity = cached.identity;
+      else {
+        let pending = inFlight.get(key);
+        if (!pending) {
+          pending = lookup(kind, secret, requestId).finally(() => inFlight.delete(key));
+          inFlight.set(key, pending);
+        }
+        identity = await pending;
+        cache.set(key, { identity }, { ttl: identity ? ttl : negativeTtl });
+      }
+      if (!identity)
+        throw invalidCredentials(kind === 'api_key' ? 'Invalid or revoked API key' : 'Invalid or expired session');
+      return identity;
+    },
+    clear: () => cache.clear(),
+  };
+}
+
+export interface Authenticator {
+  authenticate(req: IncomingMessage, requestId: string): Promise<Identity>;
+}
+
+/**
+ * Establishes the caller from exactly one credential: `Authorization: Bearer`,
+ * `X-API-Key` or `X-Session-Token`. None → anonymous; several → refused, so a
+ * request never runs under a credential the client did not mean.
+ */
+export function createAuthenticator(
+  verifyAccessToken: (token: string) => Promise<Identity>,
+  credentials: CredentialResolver,
+): Authenticator {
+  return {
+    async authenticate(req, requestId) {
+      const authorization = header(req, 'authorization');
+      const apiKey = header(req, 'x-api-key');
+      const sessionToken = header(req, 'x-session-token');
+      const given = [authorization, apiKey, sessionToken].filter((value) => value !== undefined && value !== '');
+      if (given.length === 0) return ANONYMOUS;
+      if (given.length > 1)
+        throw invalidCredentials('Send one credential: Authorization, X-API-Key or X-Session-Token');
+      if (authorization) {
+        const match = /^Bearer\s+([\w-]+\.[\w-]*\.[\w-]*)\s*$/i.exec(authorization);
+        if (!match?.[1]) throw invalidCredentials('Authorization must be "Bearer <access token>"');
+        return verifyAccessToken(match[1]);
+      }
+      if (apiKey) return credentials.resolve('api_key', apiKey.trim(), requestId);
+      return credentials.resolve('session', (sessionToken ?? '').trim(), requestId);
+    },
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { generateInternalKeyPair, EnvError } from '@supergraph/kit';
+import { parseGatewayEnv } from './env.ts';
+
+const { privateKeyPem } = generateInternalKeyPair();
+
+describe('parseGatewayEnv', () => {
+  it('accepts an empty environment outside production, with defaults', () => {
+    const env = parseGatewayEnv({});
+    expect(env.GATEWAY_PORT).toBe(4000);
+    expect(env.CORS_ORIGINS).toEqual([]);
+    expect(env.CREDENTIAL_CACHE_TTL_MS).toBe(5000);
+    expect(env.SUBGRAPH_TIMEOUT_MS).toBe(10_000);
+    expect(env.MAX_BODY_BYTES).toBe(1024 * 1024);
+  });
+
+  it('maps subgraph URL overrides by subgraph name', () => {
+    const env = parseGatewayEnv({ STORAGE_UNITS_URL: 'http://units:4003/graphql', CORS_ORIGINS: 'http://a.test, *' });
+    expect(env.subgraphUrls['storage-units']).toBe('http://units:4003/graphql');
+    expect(env.CORS_ORIGINS).toEqual(['http://a.test', '*']);
+  });
+
+  it('refuses production without key, origins, JWKS URL, listing every problem', () => {
+    let error: unknown;
+    try {
+      parseGatewayEnv({ NODE_ENV: 'production', INTROSPECTION: 'true', GATEWAY_PORT: 'nope' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(EnvError);
+    const message = (error as Error).message;
+    for (const variable of [
+      'GATEWAY_INTERNAL_PRIVATE_KEY',
+      'CORS_ORIGINS',
+      'AUTH_JWKS_URL',
+      'INTROSPECTION',
+      'GATEWAY_PORT',
+    ]) {
+      expect(message).toContain(variable);
+    }
+  });
+
+  it('refuses wildcard CORS and an unusable key in production', () => {
+    expect(() =>
+      parseGatewayEnv({
+        NODE_ENV: 'production',
+        GATEWAY_INTERNAL_PRIVATE_KEY: 'changeme',
+        CORS_ORIGINS: '*',
+        AUTH_JWKS_URL: 'https://auth.internal/.well-known/jwks.json',
+      }),
+    ).toThrow(/GATEWAY_INTERNAL_PRIVATE_KEY: not a PKCS8 PEM[\s\S]*wildcard/);
+  });
+
+  it('accepts a sane production configuration', () => {
+    const env = parseGatewayEnv({
+      NODE_ENV: 'production',
+      GATEWAY_INTERNAL_PRIVATE_KEY: privateKeyPem,
+      CORS_ORIGINS: 'https://app.example.com',
+      AUTH_JWKS_URL: 'https://auth.internal/.well-known/jwks.json',
+    });
+    expect(env.CORS_ORIGINS).toEqual(['https://app.example.com']);
+  });
+
+  it('rejects malformed origins', () => {
+    expect(() => parseGatewayEnv({ CORS_ORIGINS: 'app.example.com' })).toThrow(/not an origin/);
+  });
+});

@@ -1,0 +1,121 @@
+import { createPrivateKey } from 'node:crypto';
+import { z } from 'zod';
+import { EnvError, flag, nodeEnv, optionalUrl, port } from '@supergraph/kit';
+
+/** Subgraph name → the env variable that overrides its routing URL. */
+export const SUBGRAPH_URL_VARIABLES = {
+  auth: 'AUTH_URL',
+  knowledge: 'KNOWLEDGE_URL',
+  'storage-units': 'STORAGE_UNITS_URL',
+  conversation: 'CONVERSATION_URL',
+  operations: 'OPERATIONS_URL',
+} as const;
+
+const positiveInt = (defaultValue: number) => z.coerce.number().int().positive().default(defaultValue);
+
+const schema = z.object({
+  NODE_ENV: nodeEnv,
+  GATEWAY_PORT: port(4000),
+  GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  SUPERGRAPH_PATH: z.string().optional(),
+  GATEWAY_INTERNAL_PRIVATE_KEY: z.string().optional(),
+  AUTH_JWKS_URL: optionalUrl,
+  AUTH_ISSUER: z.string().min(1).default('supergraph-auth'),
+  AUTH_AUDIENCE: z.string().min(1).default('supergraph'),
+  CORS_ORIGINS: z.string().default(''),
+  INTROSPECTION: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? undefined : /^(1|true|yes|on)$/i.test(value))),
+  CREDENTIAL_CACHE_TTL_MS: positiveInt(5_000),
+  CREDENTIAL_NEGATIVE_CACHE_TTL_MS: positiveInt(1_000),
+  SUBGRAPH_TIMEOUT_MS: positiveInt(10_000),
+  MAX_BODY_BYTES: positiveInt(1024 * 1024),
+  TRUST_PROXY: flag(false),
+  DEV_KEYS_FILE: z.string().default('.data/dev-keys.json'),
+  AUTH_URL: optionalUrl,
+  KNOWLEDGE_URL: optionalUrl,
+  STORAGE_UNITS_URL: optionalUrl,
+  CONVERSATION_URL: optionalUrl,
+  OPERATIONS_URL: optionalUrl,
+});
+
+export type GatewayEnv = Readonly<
+  Omit<z.infer<typeof schema>, 'CORS_ORIGINS'> & {
+    CORS_ORIGINS: readonly string[];
+    subgraphUrls: Record<string, string | undefined>;
+  }
+>;
+
+/**
+ * Reads the gateway's configuration once. Production refuses to start, naming
+ * every problem at once: no or unusable internal signing key, wildcard or empty
+ * CORS origins, no JWKS URL, introspection switched on.
+ */
+export function parseGatewayEnv(source: NodeJS.ProcessEnv = process.env): GatewayEnv {
+  const problems = policyProblems(source);
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    problems.unshift(...result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+  }
+  if (!result.success || problems.length > 0) {
+    throw new EnvError(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+  const parsed = result.data;
+  const subgraphUrls: Record<string, string | undefined> = {};
+  for (const [name, variable] of Object.entries(SUBGRAPH_URL_VARIABLES)) subgraphUrls[name] = parsed[variable];
+  return Object.freeze({ ...parsed, CORS_ORIGINS: splitOrigins(parsed.CORS_ORIGINS), subgraphUrls });
+}
+
+function splitOrigins(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+}
+
+/** The checks zod cannot express per variable: key usability and the production policy. */
+function policyProblems(source: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  const production = source['NODE_ENV'] === 'production';
+  const corsOrigins = splitOrigins(source['CORS_ORIGINS']);
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !isOrigin(origin))
+      problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com`);
+  }
+  const key = source['GATEWAY_INTERNAL_PRIVATE_KEY'];
+  if (key) {
+    const keyProblem = internalKeyProblem(key);
+    if (keyProblem) problems.push(`GATEWAY_INTERNAL_PRIVATE_KEY: ${keyProblem}`);
+  }
+  if (production) {
+    if (!key) problems.push('GATEWAY_INTERNAL_PRIVATE_KEY: required in production (Ed25519 PKCS8 PEM)');
+    if (corsOrigins.length === 0) problems.push('CORS_ORIGINS: required in production (comma-separated origins)');
+    if (corsOrigins.includes('*')) problems.push('CORS_ORIGINS: wildcard "*" is not allowed in production');
+    if (!source['AUTH_JWKS_URL']) problems.push('AUTH_JWKS_URL: required in production');
+    if (/^(1|true|yes|on)$/i.test(source['INTROSPECTION'] ?? ''))
+      problems.push('INTROSPECTION: must stay off in production');
+  }
+  return problems;
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}
+
+/** Why a PEM cannot sign internal tokens (null when it can): must be an Ed25519 PKCS8 private key. */
+export function internalKeyProblem(pem: string): string | null {
+  try {
+    const key = createPrivateKey({ key: pem.replaceAll('\\n', '\n'), format: 'pem' });
+    if (key.asymmetricKeyType !== 'ed25519')
+      return `expected an Ed25519 key, got ${key.asymmetricKeyType ?? 'unknown'}`;
+    return null;
+  } catch {
+    return 'not a PKCS8 PEM private key';
+  }
+}

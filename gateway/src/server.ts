@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { Kind, parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import type { CryptoKey, JSONWebKeySet, KeyObject } from 'jose';
+import { closeServer, createGraphQLHttpServer, listen, maskError, sendJson, type Identity } from '@supergraph/kit';
+import { createAccessControl, supergraphForQueryPlanner } from './access-control.ts';
+import { createAccessTokenVerifier, createAuthenticator, createCredentialResolver } from './authenticate.ts';
+import { createCors } from './cors.ts';
+import { SubgraphDataSource, type SubgraphFetchContext } from './subgraph-data-source.ts';
+
+export interface GatewayOptions {
+  /** The composed supergraph SDL (`schema/supergraph.graphql`). */
+  supergraphSdl: string;
+  /** The gateway's Ed25519 private key: signs internal tokens for subgraphs. */
+  internalTokenKey: CryptoKey | KeyObject;
+  /** Access-token verification. `jwksUrl` defaults to the auth subgraph's `/.well-known/jwks.json`. */
+  auth: { issuer: string; audience: string; jwksUrl?: string; jwks?: JSONWebKeySet };
+  /** Per-subgraph URL overrides (by subgraph name, e.g. `storage-units`); the supergraph's routing URLs otherwise. */
+  subgraphUrls?: Readonly<Record<string, string | undefined>>;
+  /** Production: no landing page, no wildcard CORS. */
+  production?: boolean;
+  /** Allowed browser origins; `*` only outside production. Default none. */
+  corsOrigins?: readonly string[];
+  /** Default: on outside production, off in production. */
+  introspection?: boolean;
+  /** API key / session cache lifetime (revocation delay). Default 5 s. */
+  credentialCacheTtlMs?: number;
+  /** Cache lifetime of unknown/revoked credentials. Default 1 s. */
+  negativeCredentialCacheTtlMs?: number;
+  /** Each subgraph fetch gives up after this long. Default 10 s. */
+  subgraphTimeoutMs?: number;
+  /** `/ready` gives each subgraph's `/health` this long. Default 1 s. */
+  readyTimeoutMs?: number;
+  /** Bigger request bodies get 413. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Take the client IP from `X-Forwarded-For` (behind a trusted load balancer only). */
+  trustProxy?: boolean;
+}
+
+export interface RunningGateway {
+  /** The GraphQL endpoint, `http://host:port/graphql`. */
+  url: string;
+  http: http.Server;
+  /** Subgraph name → the URL the gateway calls. */
+  subgraphs: ReadonlyMap<string, string>;
+  stop(): Promise<void>;
+}
+
+export interface GatewayContext extends SubgraphFetchContext {
+  identity: Identity;
+  requestId: string;
+}
+
+/** Subgraph name → routing URL, read from the supergraph's `join__Graph` enum. */
+export function subgraphsOf(supergraph: DocumentNode): Map<string, string> {
+  const result = new Map<string, string>();
+  for (const definition of supergraph.definitions) {
+    if (definition.kind !== Kind.ENUM_TYPE_DEFINITION || definition.name.value !== 'join__Graph') continue;
+    for (const value of definition.values ?? []) {
+      const directive = value.directives?.find((candidate) => candidate.name.value === 'join__graph');
+      const argument = (name: string) => {
+        const node = directive?.arguments?.find((arg) => arg.name.value === name)?.value;
+        return node?.kind === Kind.STRING ? node.value : undefined;
+      };
+      const name = argument('name');
+      const url = argument('url');
+      if (name && url) result.set(name, url);
+    }
+  }
+  return result;
+}
+
+/** Extensions that describe internals (where a subgraph lives, what it answered) and never reach clients. */
+const PRIVATE_EXTENSIONS = ['response', 'serviceName', 'exception', 'stacktrace', 'http'];
+
+export function formatGatewayError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const code = formatted.extensions?.['code'];
+  const service = formatted.extensions?.['serviceName'];
+  if (typeof service === 'string' && (code === 'INTERNAL_SERVER_ERROR' || code === 'DOWNSTREAM_SERVICE_ERROR')) {
+    // The subgraph logged (and masked) the original; one line here is enough to correlate.
+    console.error(`[gateway] ${service} answered an internal error at ${JSON.stringify(formatted.path ?? [])}`);
+    const masked: GraphQLFormattedError = {
+      message: 'Internal server error',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
+    return formatted.path ? { ...masked, path: formatted.path } : masked;
+  }
+  const masked = maskError(formatted, error, 'gateway');
+  if (!masked.extensions) return masked;
+  const extensions = { ...masked.extensions };
+  for (const key of PRIVATE_EXTENSIONS) delete extensions[key];
+  return { ...masked, extensions };
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
+
+/**
+ * The gateway: Apollo Server 5 over `@apollo/gateway` with a static
+ * supergraph. Authenticates at the edge, enforces `@authenticated` /
+ * `@requiresScopes` before planning, signs an internal token per subgraph
+ * fetch, masks errors; serves `/graphql`, `/health`, `/ready`.
+ */
+export async function startGateway(options: GatewayOptions, port: number, host = '127.0.0.1'): Promise<RunningGateway> {
+  const production = options.production ?? false;
+  const corsOrigins = options.corsOrigins ?? [];
+  if (production && corsOrigins.includes('*')) throw new Error('Wildcard CORS origin is not allowed in production');
+
+  const supergraph = parse(options.supergraphSdl);
+  const subgraphs = subgraphsOf(supergraph);
+  for (const [name, url] of Object.entries(options.subgraphUrls ?? {})) {
+    if (url && subgraphs.has(name)) subgraphs.set(name, url);
+  }
+  const authUrl = subgraphs.get('auth');
+  if (!authUrl) throw new Error('The supergraph has no "auth" subgraph');
+
+  const subgraphTimeoutMs = options.subgraphTimeoutMs ?? 10_000;
+  const accessControl = createAccessControl(supergraph);
+  const verifyAccessToken = createAccessTokenVerifier({
+    issuer: options.auth.issuer,
+    audience: options.auth.audience,
+    ...(options.auth.jwks
+      ? { jwks: options.auth.jwks }
+      : { jwksUrl: options.auth.jwksUrl ?? new URL('/.well-known/jwks.json', authUrl).href }),
+  });
+  const credentials = createCredentialResolver({
+    authUrl,
+    internalTokenKey: options.internalTokenKey,
+    ...(options.credentialCacheTtlMs !== undefined ? { ttlMs: options.credentialCacheTtlMs } : {}),
+    ...(options.negativeCredentialCacheTtlMs !== undefined
+      ? { negativeTtlMs: options.negativeCredentialCacheTtlMs }
+      : {}),
+    timeoutMs: Math.min(subgraphTimeoutMs, 5_000),
+  });
+  const authenticator = createAuthenticator(verifyAccessToken, credentials);
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: supergraphForQueryPlanner(supergraph),
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource({
+        name,
+        url: subgraphs.get(name) ?? url ?? '',
+        internalTokenKey: options.internalTokenKey,
+        timeoutMs: subgraphTimeoutMs,
+      }),
+  });
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    csrfPrevention: true,
+    introspection: options.introspection ?? !production,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatGatewayError,
+    plugins: [
+      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      accessControl.plugin,
+    ],
+  });
+  await apollo.start();
+
+  const cors = createCors(corsOrigins);
+  const requestIds = new WeakMap<IncomingMessage, string>();
+  const readyTimeoutMs = options.readyTimeoutMs ?? 1_000;
+
+  const server = createGraphQLHttpServer<GatewayContext>({
+    apollo,
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    preflight: (req, res) => {
+      const sent = header(req, 'x-request-id');
+      const requestId = sent && REQUEST_ID.test(sent) ? sent : randomUUID();
+      requestIds.set(req, requestId);
+      res.setHeader('x-request-id', requestId);
+      return cors(req, res);
+    },
+    routes: {
+      '/health': (_req, res) => sendJson(res, 200, { status: 'ok', service: 'gateway' }),
+      '/ready': async (_req, res) => {
+        const checks = await Promise.all(
+          [...subgraphs].map(async ([name, url]) => ({ name, ok: await isHealthy(url, readyTimeoutMs) })),
+        );
+        const unavailable = checks.filter((check) => !check.ok).map((check) => check.name);
+        if (unavailable.length === 0) sendJson(res, 200, { status: 'ready', service: 'gateway' });
+        else sendJson(res, 503, { status: 'unavailable', service: 'gateway', unavailable });
+      },
+    },
+    context: async (req) => {
+      const requestId = requestIds.get(req) ?? randomUUID();
+      const identity = {
+        ...(await authenticator.authenticate(req, requestId)),
+        clientIp: clientIp(req, options.trustProxy ?? false),
+      };
+      const traceparent = header(req, 'traceparent');
+      return {
+        identity,
+        requestId,
+        ...(traceparent && TRACEPARENT.test(traceparent) ? { traceparent } : {}),
+      };
+    },
+  });
+
+  const base = await listen(server, port, host);
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `${base}/graphql`,
+    http: server,
+    subgraphs,
+    stop: () =>
+      (stopping ??= (async () => {
+        await closeServer(server);
+        await apollo.stop();
+      })()),
+  };
+}
+
+async function isHealthy(graphqlUrl: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const response = await fetch(new URL('/health', graphqlUrl), { signal: AbortSignal.timeout(timeoutMs) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = header(req, 'x-forwarded-for')?.split(',')[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}
