@@ -1,0 +1,97 @@
+import { badUserInput, conflict, forbidden, notFound, requireUuid, scopesForRoles, unauthenticated } from '@supergraph/kit';
+import type { Transaction } from 'kysely';
+import {
+  countActiveApiKeys,
+  insertApiKey,
+  listApiKeys,
+  lockOwnApiKey,
+  revokeApiKey,
+} from '../api-keys.repository.ts';
+import type { ApiKeyRow, AuthDb } from '../auth.table.ts';
+import { requireUserId, type AuthContext } from '../context.ts';
+import { generateApiKey, sha256Hex } from '../secrets.ts';
+import { lockUser } from '../users.repository.ts';
+import { validateApiKeyName, validateApiKeyScopes } from '../validation.ts';
+
+export const MAX_ACTIVE_API_KEYS = 50;
+
+export interface CreatedApiKey {
+  key: string;
+  apiKey: ApiKeyRow;
+}
+
+/**
+ * Scopes the caller may hand to a key: what this request carries (an API-key
+ * caller only its key's scopes) and what the user's current role grants.
+ */
+async function grantableScopes(trx: Transaction<AuthDb>, ctx: AuthContext, userId: string): Promise<string[]> {
+  const user = await lockUser(trx, userId);
+  if (!user?.is_active) throw unauthenticated();
+  const roleScopes = scopesForRoles([user.role]);
+  return ctx.identity.scopes.filter((scope) => roleScopes.includes(scope));
+}
+
+async function issueKey(trx: Transaction<AuthDb>, userId: string, name: string, scopes: readonly string[]): Promise<CreatedApiKey> {
+  const { key, prefix } = generateApiKey();
+  const apiKey = await insertApiKey(trx, { userId, name, prefix, keyHash: sha256Hex(key), scopes });
+  return { key, apiKey };
+}
+
+export const apiKeyQueries = {
+  apiKeys: async (_parent: unknown, _args: unknown, ctx: AuthContext): Promise<ApiKeyRow[]> => listApiKeys(ctx.db, requireUserId(ctx)),
+};
+
+export const apiKeyMutations = {
+  createApiKey: async (
+    _parent: unknown,
+    args: { name: string; scopes: string[] },
+    ctx: AuthContext,
+  ): Promise<CreatedApiKey> => {
+    const userId = requireUserId(ctx);
+    const name = validateApiKeyName(args.name);
+    if (args.scopes.length === 0) throw badUserInput('scopes must not be empty', 'scopes');
+    return ctx.db.transaction().execute(async (trx) => {
+      // lockUser (inside grantableScopes) serialises concurrent creations, so the cap holds.
+      const scopes = validateApiKeyScopes(args.scopes, await grantableScopes(trx, ctx, userId));
+      if ((await countActiveApiKeys(trx, userId)) >= MAX_ACTIVE_API_KEYS) {
+        throw conflict(`at most ${MAX_ACTIVE_API_KEYS} active API keys per user; revoke one first`);
+      }
+      return issueKey(trx, userId, name, scopes);
+    });
+  },
+
+  revokeApiKey: async (_parent: unknown, { id }: { id: string }, ctx: AuthContext): Promise<ApiKeyRow> => {
+    const userId = requireUserId(ctx);
+    const keyId = requireUuid(id, 'id');
+    const revoked = await revokeApiKey(ctx.db, userId, keyId);
+    if (!revoked) throw notFound('API key not found');
+    return revoked;
+  },
+
+  regenerateApiKey: async (_parent: unknown, { id }: { id: string }, ctx: AuthContext): Promise<CreatedApiKey> => {
+    const userId = requireUserId(ctx);
+    const keyId = requireUuid(id, 'id');
+    return ctx.db.transaction().execute(async (trx) => {
+      const allowed = await grantableScopes(trx, ctx, userId);
+      const old = await lockOwnApiKey(trx, userId, keyId);
+      if (!old) throw notFound('API key not found');
+      if (old.revoked_at) throw badUserInput('API key is revoked', 'id');
+      // Otherwise a narrow key could mint a fresh secret for a broader one.
+      if (!old.scopes.every((scope) => allowed.includes(scope))) {
+        throw forbidden('cannot regenerate a key with scopes this request does not hold');
+      }
+      await revokeApiKey(trx, userId, keyId);
+      return issueKey(trx, userId, old.name, old.scopes);
+    });
+  },
+};
+
+export const apiKeyFields = {
+  id: (key: ApiKeyRow) => key.id,
+  name: (key: ApiKeyRow) => key.name,
+  prefix: (key: ApiKeyRow) => key.prefix,
+  scopes: (key: ApiKeyRow) => key.scopes,
+  createdAt: (key: ApiKeyRow) => key.created_at,
+  lastUsedAt: (key: ApiKeyRow) => key.last_used_at,
+  revokedAt: (key: ApiKeyRow) => key.revoked_at,
+};

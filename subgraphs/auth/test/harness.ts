@@ -1,0 +1,225 @@
+import { createDatabase, createTestDatabase, migrateAll, urlForRole, type DatabaseTarget, type TestDatabase } from '@supergraph/db';
+import {
+  ANONYMOUS,
+  INTERNAL_TOKEN_HEADER,
+  generateInternalKeyPair,
+  importInternalSigningKey,
+  importInternalVerifyKey,
+  scopesForRoles,
+  signInternalToken,
+  type Identity,
+  type Role,
+  type RunningSubgraph,
+  type Tier,
+} from '@supergraph/kit';
+import { createRemoteJWKSet, jwtVerify, type CryptoKey, type KeyObject } from 'jose';
+import type { Kysely } from 'kysely';
+import type { AuthDb } from '../src/auth.table.ts';
+import { databaseSpec, defaultAuthConfig, JWKS_PATH, startAuthSubgraph, type AuthConfig } from '../src/server.ts';
+
+export interface GraphQLErrorShape {
+  message: string;
+  path?: Array<string | number>;
+  extensions?: { code?: string; field?: string; [key: string]: unknown };
+}
+
+export interface GraphQLResult<T> {
+  status: number;
+  data: T | null | undefined;
+  errors: GraphQLErrorShape[] | undefined;
+}
+
+export const GATEWAY_IDENTITY: Identity = {
+  userId: 'system:gateway',
+  roles: [],
+  scopes: ['internal:credentials'],
+  tier: 'free',
+  via: 'gateway',
+};
+
+export { ANONYMOUS };
+
+export const STRONG_PASSWORD = 'Correct-Horse-42-battery';
+
+/**
+ * One auth subgraph on a fresh database (real PostgreSQL when DATABASE_URL is
+ * set, logged in as `supergraph_auth` like service mode; PGlite otherwise),
+ * called over HTTP with gateway-signed internal tokens.
+ */
+export class AuthHarness {
+  readonly database: TestDatabase;
+  readonly target: DatabaseTarget;
+  /** Admin handle on the same database for assertions. */
+  readonly db: Kysely<AuthDb>;
+  readonly internalSigningKey: CryptoKey | KeyObject;
+  readonly internalVerifyKey: CryptoKey | KeyObject;
+  readonly #closeDb: () => Promise<void>;
+  server!: RunningSubgraph;
+  config!: AuthConfig;
+  #counter = 0;
+
+  private constructor(
+    database: TestDatabase,
+    target: DatabaseTarget,
+    keys: { sign: CryptoKey | KeyObject; verify: CryptoKey | KeyObject },
+  ) {
+    this.database = database;
+    this.target = target;
+    this.internalSigningKey = keys.sign;
+    this.internalVerifyKey = keys.verify;
+    const admin = createDatabase<AuthDb>(database.target, { schema: 'auth', poolMax: 2 });
+    this.db = admin.db;
+    this.#closeDb = admin.close;
+  }
+
+  static async start(overrides: Partial<AuthConfig> = {}): Promise<AuthHarness> {
+    const database = await createTestDatabase(process.env['DATABASE_URL']);
+    const report = await migrateAll(database.target, [databaseSpec]);
+    const target: DatabaseTarget =
+      database.target.kind === 'postgres' && report.rolesManaged
+        ? { kind: 'postgres', url: urlForRole(database.target.url, databaseSpec.role) }
+        : database.target;
+    const pair = generateInternalKeyPair();
+    const harness = new AuthHarness(database, target, {
+      sign: await importInternalSigningKey(pair.privateKeyPem),
+      verify: await importInternalVerifyKey(pair.publicKeyPem),
+    });
+    await harness.restart(overrides);
+    return harness;
+  }
+
+  /** (Re)starts the server on the same database, e.g. with rotated signing keys. */
+  async restart(overrides: Partial<AuthConfig> = {}): Promise<void> {
+    if (this.server) await this.server.stop();
+    this.config = await defaultAuthConfig(overrides);
+    this.server = await startAuthSubgraph({ target: this.target, internalTokenKey: this.internalVerifyKey, config: this.config }, 0);
+  }
+
+  get baseUrl(): string {
+    return this.server.url.replace(/\/graphql$/, '');
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop();
+    await this.#closeDb();
+    await this.database.drop();
+  }
+
+  async internalToken(identity: Identity, audience = 'auth'): Promise<string> {
+    return signInternalToken(identity, audience, this.internalSigningKey);
+  }
+
+  /** POST /graphql as the gateway would; `identity: null` sends no internal token. */
+  async gql<T = Record<string, unknown>>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    identity: Identity | null = ANONYMOUS,
+    { token }: { token?: string } = {},
+  ): Promise<GraphQLResult<T>> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const internal = token ?? (identity ? await this.internalToken(identity) : undefined);
+    if (internal) headers[INTERNAL_TOKEN_HEADER] = internal;
+    const response = await fetch(this.server.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    const body = (await response.json()) as { data?: T | null; errors?: GraphQLErrorShape[] };
+    return { status: response.status, data: body.data, errors: body.errors };
+  }
+
+  /** Like {@link gql} but fails the test on any error. */
+  async ok<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, identity: Identity | null = ANONYMOUS): Promise<T> {
+    const result = await this.gql<T>(query, variables, identity);
+    if (result.errors?.length || !result.data) {
+      throw new Error(`GraphQL failed (${result.status}): ${JSON.stringify(result.errors)}`);
+    }
+    return result.data;
+  }
+
+  uniqueName(prefix = 'user'): string {
+    this.#counter += 1;
+    return `${prefix}_${this.#counter}_${Math.random().toString(36).slice(2, 7)}`;
+  }
+
+  async register(username = this.uniqueName(), password = STRONG_PASSWORD): Promise<TestUser> {
+    const data = await this.ok<{ register: { id: string; username: string; role: string; tier: string } }>(
+      `mutation ($input: RegisterInput!) { register(input: $input) { id username role tier } }`,
+      { input: { username, email: `${username.toLowerCase()}@example.com`, password } },
+    );
+    return { ...data.register, email: `${username.toLowerCase()}@example.com`, password };
+  }
+
+  async login(usernameOrEmail: string, password = STRONG_PASSWORD): Promise<LoginPayload> {
+    const data = await this.ok<{ login: LoginPayload }>(
+      `mutation ($input: LoginInput!) { login(input: $input) { ${PAYLOAD_FIELDS} } }`,
+      { input: { usernameOrEmail, password } },
+    );
+    return data.login;
+  }
+
+  /** Registers and logs in; returns the user, the tokens and the identity the gateway would derive from the access token. */
+  async signUp(username = this.uniqueName()): Promise<SignedUpUser> {
+    const user = await this.register(username);
+    const payload = await this.login(username);
+    return { user, payload, identity: await this.identityFromAccessToken(payload.accessToken) };
+  }
+
+  /** What the gateway does with `Authorization: Bearer`: verify against the published JWKS, then map claims. */
+  async identityFromAccessToken(accessToken: string): Promise<Identity> {
+    const jwks = createRemoteJWKSet(new URL(`${this.baseUrl}${JWKS_PATH}`), { cacheMaxAge: 0, cooldownDuration: 0 });
+    const { payload } = await jwtVerify(accessToken, jwks, {
+      algorithms: ['EdDSA'],
+      issuer: this.config.issuer,
+      audience: this.config.audience,
+      typ: 'at+jwt',
+    });
+    return {
+      userId: payload.sub ?? null,
+      roles: payload['roles'] as Role[],
+      scopes: String(payload['scope']).split(' '),
+      tier: payload['tier'] as Tier,
+      via: 'jwt',
+      sessionId: payload['sid'] as string,
+    };
+  }
+
+  /** Promotes a user straight in the database and returns an admin identity for them. */
+  async makeAdmin(userId: string): Promise<Identity> {
+    await this.db.updateTable('users').set({ role: 'admin' }).where('id', '=', userId).execute();
+    return identityFor(userId, 'admin');
+  }
+}
+
+/** An identity as the gateway would build it for a JWT of this user. */
+export function identityFor(userId: string, role: Role = 'user', extra: Partial<Identity> = {}): Identity {
+  return { userId, roles: [role], scopes: scopesForRoles([role]), tier: 'free', via: 'jwt', ...extra };
+}
+
+export const PAYLOAD_FIELDS = 'accessToken refreshToken sessionToken expiresAt sessionExpiresAt user { id username email role tier }';
+
+export interface TestUser {
+  id: string;
+  username: string;
+  email: string;
+  password: string;
+  role: string;
+  tier: string;
+}
+
+export interface LoginPayload {
+  accessToken: string;
+  refreshToken: string;
+  sessionToken: string;
+  expiresAt: string;
+  sessionExpiresAt: string;
+  user: { id: string; username: string; email: string | null; role: string; tier: string };
+}
+
+export interface SignedUpUser {
+  user: TestUser;
+  payload: LoginPayload;
+  identity: Identity;
+}
+
+/** The first error's code and field, for terse assertions. */
+export function firstError(result: GraphQLResult<unknown>): { code: string | undefined; field: string | undefined; message: string | undefined } {
+  const error = result.errors?.[0];
+  return { code: error?.extensions?.code, field: error?.extensions?.field, message: error?.message };
+}
