@@ -1,0 +1,46 @@
+import { forbidden, isAdmin, requireUuid, unauthenticated } from '@supergraph/kit';
+import type { StorageContext } from '../context.ts';
+import { runMaintenance, type MaintenanceAction } from '../maintenance.ts';
+import { toUnitRecord, type UnitRecordModel } from '../models.ts';
+import { deleteRecordById, insertRecord } from '../storage.repository.ts';
+import { findUnit } from '../units.ts';
+import { requireRecordInput, requireUnit, type RecordInput } from '../validation.ts';
+
+export const Mutation = {
+  async storeRecord(
+    _: unknown,
+    args: { unitId: string; input: RecordInput },
+    { db, identity }: StorageContext,
+  ): Promise<UnitRecordModel> {
+    // @authenticated guarantees a user; the check keeps the type honest.
+    if (!identity.userId) throw unauthenticated();
+    const unit = requireUnit(args.unitId);
+    const input = requireRecordInput(args.input);
+    const row = await insertRecord(db, unit, { ...input, author_id: identity.userId, external_id: null });
+    return toUnitRecord({ ...row, unit_id: unit.id });
+  },
+
+  async deleteRecord(_: unknown, args: { id: string }, { db, identity, loaders }: StorageContext): Promise<boolean> {
+    const id = requireUuid(args.id, 'id');
+    const record = await loaders.record.load(id);
+    if (!record) return false;
+    if (record.authorId !== identity.userId && !isAdmin(identity)) {
+      throw forbidden('Only the author of a record or an admin can delete it');
+    }
+    const unit = findUnit(record.unitId);
+    if (!unit) return false;
+    const deleted = await deleteRecordById(db, unit, id);
+    loaders.record.clear(id);
+    return deleted;
+  },
+
+  async runUnitMaintenance(
+    _: unknown,
+    args: { unitId: string; action: MaintenanceAction },
+    { db, target }: StorageContext,
+  ) {
+    const unit = requireUnit(args.unitId);
+    const outcome = await runMaintenance(target, db, unit, args.action);
+    return { ...outcome, unitId: unit.id };
+  },
+};

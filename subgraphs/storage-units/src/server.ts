@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDatabase, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
+import {
+  createRedis,
+  startSubgraph,
+  withRateLimits,
+  type RateLimiterOptions,
+  type Redis,
+  type RunningSubgraph,
+} from '@supergraph/kit';
+import { parse } from 'graphql';
+import type { CryptoKey, KeyObject } from 'jose';
+import type { StorageContext } from './context.ts';
+import { createLoaders } from './loaders.ts';
+import { resolvers } from './resolvers/index.ts';
+import { syncUnitRegistry } from './storage.repository.ts';
+import type { StorageDb } from './storage.table.ts';
+import { REGISTRY_SCHEMA, UNITS } from './units.ts';
+
+const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * What storage-units owns in PostgreSQL: the registry schema and one schema
+ * per unit of `units.ts`, every unit schema migrated from the same folder
+ * (each keeps its own migration table), all owned by one role.
+ */
+export const databaseSpec: SubgraphDatabaseSpec = {
+  name: 'storage-units',
+  role: 'supergraph_storage_units',
+  schemas: [
+    { schema: REGISTRY_SCHEMA, migrationsDir: path.join(packageRoot, 'migrations', 'registry') },
+    ...UNITS.map((unit) => ({ schema: unit.schema, migrationsDir: path.join(packageRoot, 'migrations', 'unit') })),
+  ],
+};
+
+/** The subgraph SDL (also read by `npm run compose`). */
+export const typeDefs = parse(readFileSync(path.join(packageRoot, 'src', 'schema.graphql'), 'utf8'));
+
+export interface StorageUnitsDeps {
+  target: DatabaseTarget;
+  /** The gateway's public key for internal tokens. */
+  internalTokenKey: CryptoKey | KeyObject;
+  /** Shared rate-limit counters; an in-process stand-in (ioredis-mock) when absent. */
+  redis?: Redis;
+  /** Tier multipliers, per-field overrides, on/off (see `withRateLimits`). */
+  rateLimits?: Omit<RateLimiterOptions, 'redis'>;
+}
+
+/**
+ * Starts the storage-units subgraph: syncs the unit registry from `units.ts`
+ * (the schemas must be migrated), then serves `/graphql`, `/health`, `/ready`.
+ *
+ * @example
+ * const subgraph = await startStorageUnitsSubgraph({ target, internalTokenKey }, 4003);
+ */
+export async function startStorageUnitsSubgraph(
+  deps: StorageUnitsDeps,
+  port: number,
+  host = '127.0.0.1',
+): Promise<RunningSubgraph> {
+  const database = createDatabase<StorageDb>(deps.target, { schema: REGISTRY_SCHEMA });
+  const ownsRedis = deps.redis === undefined;
+  const redis = deps.redis ?? (await createRedis(undefined));
+  try {
+    await syncUnitRegistry(database.db);
+    return await startSubgraph<StorageContext>(
+      {
+        name: 'storage-units',
+        typeDefs,
+        resolvers: withRateLimits(typeDefs, resolvers, { ...deps.rateLimits, redis }),
+        internalTokenKey: deps.internalTokenKey,
+        createContext: (base) => ({
+          ...base,
+          db: database.db,
+          target: deps.target,
+          loaders: createLoaders(database.db),
+        }),
+        ready: database.ping,
+        close: async () => {
+          await database.close();
+          if (ownsRedis) redis.disconnect();
+        },
+      },
+      port,
+      host,
+    );
+  } catch (error) {
+    await database.close();
+    if (ownsRedis) redis.disconnect();
+    throw error;
+  }
+}

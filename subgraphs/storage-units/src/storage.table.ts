@@ -1,0 +1,45 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** `storage_registry.units`. */
+export interface UnitTable {
+  id: string;
+  name: string;
+  description: string;
+  domains: string[];
+  schema_name: string;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+/** `<unit>_unit.records` — the same table in every unit schema. */
+export interface RecordTable {
+  id: Generated<string>;
+  title: string;
+  content: string;
+  tags: string[];
+  source: string;
+  author_id: string | null;
+  external_id: string | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+  /** Generated: weighted tsvector of title (A) and content (B). Never written. */
+  search: ColumnType<string, never, never>;
+}
+
+/**
+ * One interface for every schema the subgraph owns: the registry's `units`
+ * and each unit's `records`; which schema a query hits is chosen with
+ * `db.withSchema(unit.schema)`.
+ */
+export interface StorageDb {
+  units: UnitTable;
+  records: RecordTable;
+}
+
+export type UnitRow = Selectable<UnitTable>;
+export type RecordRow = Omit<Selectable<RecordTable>, 'search'>;
+export type NewRecord = Insertable<RecordTable>;
+
+/** A record together with the unit it lives in. */
+export interface UnitRecordRow extends RecordRow {
+  unit_id: string;
+}
