@@ -46,6 +46,17 @@ const FEDERATION_DEFINITIONS = `
 
 const SCALARS = { DateTime: 'Date | string', JSON: 'Record<string, unknown>' };
 
+/**
+ * A subgraph may add graphql-codegen config in `subgraphs/<name>/codegen.json`,
+ * e.g. `{ "mappers": { "User": "../auth.table.ts#UserRow" } }` when its
+ * resolvers return database rows rather than GraphQL shapes (paths are relative
+ * to `src/generated/`).
+ */
+function subgraphCodegenConfig(name: string): Record<string, unknown> {
+  const file = path.join(root, 'subgraphs', name, 'codegen.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+}
+
 async function generateResolvers(name: string, context: string): Promise<string> {
   const file = path.join(root, 'subgraphs', name, 'src', 'schema.graphql');
   const typeDefs = parse(readFileSync(file, 'utf8'));
@@ -66,6 +77,7 @@ async function generateResolvers(name: string, context: string): Promise<string>
       enumsAsTypes: true,
       avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
       scalars: SCALARS,
+      ...subgraphCodegenConfig(name),
     },
   });
   return `${HEADER}/* eslint-disable */\n${output}`;
