@@ -25,7 +25,7 @@ const schema = z
     STORAGE_UNITS_DB_PASSWORD: z.string().optional(),
     REDIS_URL: optionalUrl,
     /** The gateway's Ed25519 public key (SPKI PEM; `\n` escapes allowed). Development falls back to DEV_KEYS_FILE. */
-    GATEWAY_INTERNAL_PUBLIC_KEY: z.string().optional(),
+    INTERNAL_TOKEN_PUBLIC_KEY: z.string().optional(),
     DEV_KEYS_FILE: z.string().default('.data/dev-keys.json'),
     PGLITE_DIR: z.string().default('.data/pglite'),
     SUPERGRAPH_FORBID_EMBEDDED: flag(false),
@@ -46,8 +46,8 @@ const schema = z
     if (!value.DATABASE_URL)
       ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'required in production' });
     if (!value.REDIS_URL) ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'required in production' });
-    if (!value.GATEWAY_INTERNAL_PUBLIC_KEY)
-      ctx.addIssue({ code: 'custom', path: ['GATEWAY_INTERNAL_PUBLIC_KEY'], message: 'required in production' });
+    if (!value.INTERNAL_TOKEN_PUBLIC_KEY)
+      ctx.addIssue({ code: 'custom', path: ['INTERNAL_TOKEN_PUBLIC_KEY'], message: 'required in production' });
     if (value.RATE_LIMITS_DISABLED)
       ctx.addIssue({ code: 'custom', path: ['RATE_LIMITS_DISABLED'], message: 'not allowed in production' });
   });

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     await migrateAll(target, [databaseSpec]);
   }
   const publicKeyPem =
-    env.GATEWAY_INTERNAL_PUBLIC_KEY?.replaceAll('\\n', '\n') ??
+    env.INTERNAL_TOKEN_PUBLIC_KEY?.replaceAll('\\n', '\n') ??
     (await loadOrCreateDevKeys(env.DEV_KEYS_FILE)).internalPublicKeyPem;
   const redis = await createRedis(env.REDIS_URL, { forbidEmbedded: env.SUPERGRAPH_FORBID_EMBEDDED });
   const subgraph = await startStorageUnitsSubgraph(

@@ -1,11 +1,9 @@
 import { createDatabase, quoteIdent, type DatabaseTarget } from '@supergraph/db';
 import { sql, type Kysely } from 'kysely';
+import type { MaintenanceAction } from './generated/resolvers.ts';
 import { unitSizeBytes } from './storage.repository.ts';
 import type { StorageDb } from './storage.table.ts';
 import type { StorageUnitDefinition } from './units.ts';
-
-export const MAINTENANCE_ACTIONS = ['ANALYZE', 'VACUUM', 'REINDEX'] as const;
-export type MaintenanceAction = (typeof MAINTENANCE_ACTIONS)[number];
 
 export interface MaintenanceOutcome {
   action: MaintenanceAction;

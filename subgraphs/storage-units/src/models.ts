@@ -1,7 +1,16 @@
+import type { MaintenanceOutcome } from './maintenance.ts';
+import { toSnippetHtml, type AuthorCountRow, type SearchHitRow } from './storage.repository.ts';
 import type { UnitRecordRow, UnitRow } from './storage.table.ts';
 import type { StorageUnitDefinition } from './units.ts';
 
-/** `StorageUnit` as resolvers pass it around: the definition from `units.ts` plus its registry row. */
+/*
+ * What resolvers pass around for each GraphQL type whose fields are not all
+ * at hand when the parent resolves (codegen `mappers`): related entities are
+ * carried as ids and resolved through the loaders, costly statistics only
+ * when selected. One row → model mapper per type.
+ */
+
+/** `StorageUnit`: the definition from `units.ts` plus its registry row; `stats` resolves on demand. */
 export interface StorageUnitModel {
   id: string;
   name: string;
@@ -11,7 +20,12 @@ export interface StorageUnitModel {
   definition: StorageUnitDefinition;
 }
 
-/** `UnitRecord` as resolvers pass it around. */
+/** `UnitStats`: each statistic queries only when selected (`topTerms` scans). */
+export interface UnitStatsModel {
+  unit: StorageUnitDefinition;
+}
+
+/** `UnitRecord`: `unit` and `author` resolve from the ids. */
 export interface UnitRecordModel {
   id: string;
   unitId: string;
@@ -23,6 +37,27 @@ export interface UnitRecordModel {
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** `UnitSearchHit`: `unit` resolves through the unit loader. */
+export interface SearchHitModel {
+  record: UnitRecordModel;
+  unitId: string;
+  rank: number;
+  snippet: string;
+}
+
+/** `MaintenanceResult`: `unit` resolves through the unit loader. */
+export interface MaintenanceResultModel extends MaintenanceOutcome {
+  unitId: string;
+}
+
+/** `UnitAnalytics`: each field queries only when selected. */
+export interface UnitAnalyticsModel {
+  unit: StorageUnitDefinition;
+}
+
+/** `AuthorCount`: the author resolves from the id (null for seeded records). */
+export type AuthorCountModel = AuthorCountRow;
 
 /** A federation reference to `User` (resolved by the auth subgraph). */
 export interface UserReference {
@@ -53,6 +88,15 @@ export function toUnitRecord(row: UnitRecordRow): UnitRecordModel {
     authorId: row.author_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+export function toSearchHit(row: SearchHitRow): SearchHitModel {
+  return {
+    record: toUnitRecord(row),
+    unitId: row.unit_id,
+    rank: Number(row.rank),
+    snippet: toSnippetHtml(row.snippet),
   };
 }
 

@@ -10,8 +10,17 @@ import {
   type Redis,
   type RunningSubgraph,
 } from '@supergraph/kit';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse } from 'graphql';
 import type { CryptoKey, KeyObject } from 'jose';
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from 'kysely';
 import type { StorageContext } from './context.ts';
 import { createLoaders } from './loaders.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -46,6 +55,26 @@ export interface StorageUnitsDeps {
   redis?: Redis;
   /** Tier multipliers, per-field overrides, on/off (see `withRateLimits`). */
   rateLimits?: Omit<RateLimiterOptions, 'redis'>;
+  /** Called once per SQL statement the resolvers execute (tests count queries with it). */
+  onQuery?: () => void;
+}
+
+/** Counts executed statements: Kysely hands every result, query builder or raw `sql`, through its plugins. */
+class QueryObserver implements KyselyPlugin {
+  readonly #onQuery: () => void;
+
+  constructor(onQuery: () => void) {
+    this.#onQuery = onQuery;
+  }
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    return args.node;
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    this.#onQuery();
+    return args.result;
+  }
 }
 
 /**
@@ -61,6 +90,7 @@ export async function startStorageUnitsSubgraph(
   host = '127.0.0.1',
 ): Promise<RunningSubgraph> {
   const database = createDatabase<StorageDb>(deps.target, { schema: REGISTRY_SCHEMA });
+  const db = deps.onQuery ? database.db.withPlugin(new QueryObserver(deps.onQuery)) : database.db;
   const ownsRedis = deps.redis === undefined;
   const redis = deps.redis ?? (await createRedis(undefined));
   try {
@@ -69,13 +99,18 @@ export async function startStorageUnitsSubgraph(
       {
         name: 'storage-units',
         typeDefs,
-        resolvers: withRateLimits(typeDefs, resolvers, { ...deps.rateLimits, redis }),
+        // Apollo's map types `__resolveReference` like a field resolver (codegen types it
+        // `(reference, context, info)`); the runtime shape is the same, only the signature differs.
+        resolvers: withRateLimits(typeDefs, resolvers, {
+          ...deps.rateLimits,
+          redis,
+        }) as GraphQLResolverMap<StorageContext>,
         internalTokenKey: deps.internalTokenKey,
         createContext: (base) => ({
           ...base,
-          db: database.db,
+          db,
           target: deps.target,
-          loaders: createLoaders(database.db),
+          loaders: createLoaders(db),
         }),
         ready: database.ping,
         close: async () => {

@@ -1,4 +1,6 @@
+import type { TablesMatch } from '@supergraph/db';
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { PhysicsUnitSchema, StorageRegistrySchema } from './generated/db.ts';
 
 /** `storage_registry.units`. */
 export interface UnitTable {
@@ -34,6 +36,12 @@ export interface StorageDb {
   units: UnitTable;
   records: RecordTable;
 }
+
+/** Fails type-checking when the hand-written registry table drifts from the migrations (`npm run generate`). */
+export const registryTablesMatchMigrations: TablesMatch<Pick<StorageDb, 'units'>, StorageRegistrySchema> = true;
+
+/** Fails type-checking when the hand-written records table drifts from the unit migrations (physics stands for all). */
+export const unitTablesMatchMigrations: TablesMatch<Pick<StorageDb, 'records'>, PhysicsUnitSchema> = true;
 
 export type UnitRow = Selectable<UnitTable>;
 export type RecordRow = Omit<Selectable<RecordTable>, 'search'>;

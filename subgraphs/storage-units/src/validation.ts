@@ -1,4 +1,5 @@
 import { badUserInput, notFound, requireIntInRange, requireText } from '@supergraph/kit';
+import type { UnitRecordInput } from './generated/resolvers.ts';
 import { findUnit, UNIT_IDS, type StorageUnitDefinition } from './units.ts';
 
 export const LIMITS = Object.freeze({
@@ -42,13 +43,6 @@ export function requireFirst(first: number | null | undefined, field = 'first'):
   return requireIntInRange(first ?? 20, field, 1, LIMITS.firstMax);
 }
 
-export interface RecordInput {
-  title: string;
-  content: string;
-  tags?: readonly string[] | null;
-  source?: string | null;
-}
-
 export interface ValidRecordInput {
   title: string;
   content: string;
@@ -57,7 +51,7 @@ export interface ValidRecordInput {
 }
 
 /** Validates and normalises `UnitRecordInput`: trimmed title/tags/source, tags de-duplicated in order. */
-export function requireRecordInput(input: RecordInput): ValidRecordInput {
+export function requireRecordInput(input: UnitRecordInput): ValidRecordInput {
   const title = rejectControlCharacters(
     requireText(input.title, 'input.title', { max: LIMITS.titleMaxChars }),
     'input.title',

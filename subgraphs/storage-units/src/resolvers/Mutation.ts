@@ -1,15 +1,21 @@
 import { forbidden, isAdmin, requireUuid, unauthenticated } from '@supergraph/kit';
 import type { StorageContext } from '../context.ts';
-import { runMaintenance, type MaintenanceAction } from '../maintenance.ts';
-import { toUnitRecord, type UnitRecordModel } from '../models.ts';
+import type {
+  MutationDeleteRecordArgs,
+  MutationResolvers,
+  MutationRunUnitMaintenanceArgs,
+  MutationStoreRecordArgs,
+} from '../generated/resolvers.ts';
+import { runMaintenance } from '../maintenance.ts';
+import { toUnitRecord, type MaintenanceResultModel, type UnitRecordModel } from '../models.ts';
 import { deleteRecordById, insertRecord } from '../storage.repository.ts';
 import { findUnit } from '../units.ts';
-import { requireRecordInput, requireUnit, type RecordInput } from '../validation.ts';
+import { requireRecordInput, requireUnit } from '../validation.ts';
 
-export const Mutation = {
+export const Mutation: MutationResolvers = {
   async storeRecord(
     _: unknown,
-    args: { unitId: string; input: RecordInput },
+    args: MutationStoreRecordArgs,
     { db, identity }: StorageContext,
   ): Promise<UnitRecordModel> {
     // @authenticated guarantees a user; the check keeps the type honest.
@@ -20,7 +26,11 @@ export const Mutation = {
     return toUnitRecord({ ...row, unit_id: unit.id });
   },
 
-  async deleteRecord(_: unknown, args: { id: string }, { db, identity, loaders }: StorageContext): Promise<boolean> {
+  async deleteRecord(
+    _: unknown,
+    args: MutationDeleteRecordArgs,
+    { db, identity, loaders }: StorageContext,
+  ): Promise<boolean> {
     const id = requireUuid(args.id, 'id');
     const record = await loaders.record.load(id);
     if (!record) return false;
@@ -36,9 +46,9 @@ export const Mutation = {
 
   async runUnitMaintenance(
     _: unknown,
-    args: { unitId: string; action: MaintenanceAction },
+    args: MutationRunUnitMaintenanceArgs,
     { db, target }: StorageContext,
-  ) {
+  ): Promise<MaintenanceResultModel> {
     const unit = requireUnit(args.unitId);
     const outcome = await runMaintenance(target, db, unit, args.action);
     return { ...outcome, unitId: unit.id };

@@ -1,44 +1,35 @@
-import { decodeOffsetCursor, offsetCursor, type PageInfo } from '@supergraph/kit';
+import { decodeOffsetCursor, offsetCursor } from '@supergraph/kit';
 import type { StorageContext } from '../context.ts';
-import { toUnitRecord, type StorageUnitModel, type UnitRecordModel } from '../models.ts';
+import type {
+  FacilityHealth,
+  FacilityStatus,
+  PageInfo,
+  QueryResolvers,
+  QuerySearchAllUnitsArgs,
+  QuerySearchUnitArgs,
+  QueryStorageUnitArgs,
+  QueryUnitAnalyticsArgs,
+} from '../generated/resolvers.ts';
+import { toSearchHit, type SearchHitModel, type StorageUnitModel, type UnitAnalyticsModel } from '../models.ts';
 import {
   countRecords,
   isUnitOnline,
   searchAllUnitRecords,
   searchUnitRecords,
   unitSizeBytes,
-  toSnippetHtml,
-  type SearchHitRow,
 } from '../storage.repository.ts';
-import { UNITS, type StorageUnitDefinition } from '../units.ts';
+import { UNITS } from '../units.ts';
 import { requireFirst, requireSearchQuery, requireUnit } from '../validation.ts';
 
-/** `UnitSearchHit` as resolvers pass it on; `unit` resolves through the unit loader. */
-export interface SearchHitModel {
-  record: UnitRecordModel;
-  unitId: string;
-  rank: number;
-  snippet: string;
+/** `UnitSearchConnection` with its hits as models. */
+export interface SearchConnectionModel {
+  edges: Array<{ cursor: string; node: SearchHitModel }>;
+  pageInfo: PageInfo;
+  totalCount: number;
 }
 
-function toSearchHit(row: SearchHitRow): SearchHitModel {
-  return {
-    record: toUnitRecord(row),
-    unitId: row.unit_id,
-    rank: Number(row.rank),
-    snippet: toSnippetHtml(row.snippet),
-  };
-}
-
-/** `UnitAnalytics` parent: each field queries only when asked for. */
-export interface UnitAnalyticsModel {
-  unit: StorageUnitDefinition;
-}
-
-type FacilityHealth = 'OPERATIONAL' | 'DEGRADED' | 'OFFLINE';
-
-export const Query = {
-  async facilityStatus(_: unknown, __: unknown, { db }: StorageContext) {
+export const Query: QueryResolvers = {
+  async facilityStatus(_: unknown, __: unknown, { db }: StorageContext): Promise<FacilityStatus> {
     const units = await Promise.all(
       UNITS.map(async (unit) => {
         if (!(await isUnitOnline(db, unit))) return { online: false, records: 0, bytes: 0 };
@@ -64,15 +55,11 @@ export const Query = {
     return units.filter((unit): unit is StorageUnitModel => unit !== null && !(unit instanceof Error));
   },
 
-  storageUnit(_: unknown, { id }: { id: string }, { loaders }: StorageContext): Promise<StorageUnitModel | null> {
+  storageUnit(_: unknown, { id }: QueryStorageUnitArgs, { loaders }: StorageContext): Promise<StorageUnitModel | null> {
     return loaders.unit.load(id);
   },
 
-  async searchUnit(
-    _: unknown,
-    args: { unitId: string; query: string; first?: number | null; after?: string | null },
-    { db }: StorageContext,
-  ) {
+  async searchUnit(_: unknown, args: QuerySearchUnitArgs, { db }: StorageContext): Promise<SearchConnectionModel> {
     const unit = requireUnit(args.unitId);
     const query = requireSearchQuery(args.query);
     const first = requireFirst(args.first);
@@ -88,18 +75,14 @@ export const Query = {
     return { edges, pageInfo, totalCount };
   },
 
-  async searchAllUnits(
-    _: unknown,
-    args: { query: string; first?: number | null },
-    { db }: StorageContext,
-  ): Promise<SearchHitModel[]> {
+  async searchAllUnits(_: unknown, args: QuerySearchAllUnitsArgs, { db }: StorageContext): Promise<SearchHitModel[]> {
     const query = requireSearchQuery(args.query);
     const first = requireFirst(args.first);
     const rows = await searchAllUnitRecords(db, query, first);
     return rows.map(toSearchHit);
   },
 
-  unitAnalytics(_: unknown, { unitId }: { unitId: string }): UnitAnalyticsModel {
+  unitAnalytics(_: unknown, { unitId }: QueryUnitAnalyticsArgs): UnitAnalyticsModel {
     return { unit: requireUnit(unitId) };
   },
 };

@@ -1,8 +1,16 @@
-import { decodeCursor, encodeCursor, requireUuid, isUuid, type PageInfo } from '@supergraph/kit';
+import { decodeCursor, encodeCursor, isUuid, requireUuid } from '@supergraph/kit';
 import type { StorageContext } from '../context.ts';
-import { toUnitRecord } from '../models.ts';
+import type { PageInfo, UserResolvers, UserStoredRecordsArgs } from '../generated/resolvers.ts';
+import { toUnitRecord, type UnitRecordModel } from '../models.ts';
 import type { RecordKeyset } from '../storage.repository.ts';
 import { requireFirst } from '../validation.ts';
+
+/** `UnitRecordConnection` with its records as models. */
+export interface RecordConnectionModel {
+  edges: Array<{ cursor: string; node: UnitRecordModel }>;
+  pageInfo: PageInfo;
+  totalCount: number;
+}
 
 function isKeyset(value: unknown): value is { c: string; i: string } {
   if (typeof value !== 'object' || value === null) return false;
@@ -10,12 +18,12 @@ function isKeyset(value: unknown): value is { c: string; i: string } {
   return typeof c === 'string' && c.length <= 40 && !Number.isNaN(Date.parse(c)) && typeof i === 'string' && isUuid(i);
 }
 
-export const User = {
+export const User: UserResolvers = {
   async storedRecords(
     user: { id: string },
-    args: { first?: number | null; after?: string | null },
+    args: UserStoredRecordsArgs,
     { loaders }: StorageContext,
-  ) {
+  ): Promise<RecordConnectionModel> {
     const first = requireFirst(args.first);
     const after: RecordKeyset | null = args.after
       ? (({ c, i }) => ({ createdAt: c, id: i }))(decodeCursor(args.after, isKeyset))

@@ -71,7 +71,14 @@ export interface StorageUnitsHarness {
  * real PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set, PGlite and
  * ioredis-mock otherwise. On PostgreSQL the subgraph logs in as its own role.
  */
-export async function startHarness({ seedLimit = 5 } = {}): Promise<StorageUnitsHarness> {
+export interface HarnessOptions {
+  /** Seed records per unit (default 5). */
+  seedLimit?: number;
+  /** Called once per SQL statement the subgraph's resolvers execute. */
+  onQuery?: () => void;
+}
+
+export async function startHarness({ seedLimit = 5, onQuery }: HarnessOptions = {}): Promise<StorageUnitsHarness> {
   const testDb = await createTestDatabase(process.env['DATABASE_URL']);
   let redis: Redis | undefined;
   let subgraph: RunningSubgraph | undefined;
@@ -92,6 +99,7 @@ export async function startHarness({ seedLimit = 5 } = {}): Promise<StorageUnits
         redis,
         // A fresh key space per run: counters of earlier runs on the shared Redis must not leak in.
         rateLimits: { prefix: `test:storage-units:${randomBytes(6).toString('hex')}:` },
+        ...(onQuery ? { onQuery } : {}),
       },
       0,
     );
