@@ -48,6 +48,7 @@ async function main(): Promise<void> {
           target: targetFor('auth'),
           internalTokenKey: internalVerifyKey,
           config: await defaultAuthConfig({ signingKeys: keys.authSigningKeys }),
+          redis,
         },
         env.AUTH_PORT,
         env.HOST,

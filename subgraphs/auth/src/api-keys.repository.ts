@@ -26,7 +26,13 @@ export async function countActiveApiKeys(db: Db, userId: string): Promise<number
 }
 
 export async function listApiKeys(db: Db, userId: string): Promise<ApiKeyRow[]> {
-  return db.selectFrom('api_keys').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id').execute();
+  return db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .execute();
 }
 
 /** The key `id` if it belongs to `userId` (another user's key is indistinguishable from a missing one). */
@@ -35,8 +41,18 @@ export async function findOwnApiKey(db: Db, userId: string, id: string): Promise
 }
 
 /** {@link findOwnApiKey}, locking the row until the transaction ends. */
-export async function lockOwnApiKey(trx: Transaction<AuthDb>, userId: string, id: string): Promise<ApiKeyRow | undefined> {
-  return trx.selectFrom('api_keys').selectAll().where('id', '=', id).where('user_id', '=', userId).forUpdate().executeTakeFirst();
+export async function lockOwnApiKey(
+  trx: Transaction<AuthDb>,
+  userId: string,
+  id: string,
+): Promise<ApiKeyRow | undefined> {
+  return trx
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
 export async function revokeApiKey(db: Db, userId: string, id: string): Promise<ApiKeyRow | undefined> {
@@ -94,6 +110,8 @@ export async function touchApiKey(db: Db, keyId: string): Promise<void> {
     .updateTable('api_keys')
     .set({ last_used_at: sql<Date>`now()` })
     .where('id', '=', keyId)
-    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`)]))
+    .where((eb) =>
+      eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`)]),
+    )
     .execute();
 }

@@ -1,5 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { TablesMatch } from '@supergraph/db';
 import type { Role, Tier } from '@supergraph/kit';
+import type { AuthSchema } from './generated/db.ts';
 
 /** A timestamp the database fills in (`default now()`), readable as a Date. */
 type CreatedAt = ColumnType<Date, never, never>;
@@ -74,3 +76,6 @@ export type NewUser = Insertable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
+
+/** Fails type-checking when these hand-written tables drift from the migrations. */
+export const authTablesMatchMigrations: TablesMatch<AuthDb, AuthSchema> = true;

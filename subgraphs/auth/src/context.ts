@@ -33,7 +33,11 @@ export function requireUserId(ctx: AuthContext): string {
 
 /** Whether the caller may see private fields of user `userId`: themself, or an admin by scope (an API key without `admin` is not). */
 export function canSeePrivateFields(ctx: AuthContext, userId: string): boolean {
-  return ctx.identity.userId?.toLowerCase() === userId || ctx.identity.scopes.includes('admin') || ctx.provenUserIds.has(userId);
+  return (
+    ctx.identity.userId?.toLowerCase() === userId ||
+    ctx.identity.scopes.includes('admin') ||
+    ctx.provenUserIds.has(userId)
+  );
 }
 
 /** The caller's session id when it is one (JWT `sid` or session token). */

@@ -20,7 +20,12 @@ afterAll(async () => {
 
 async function verifyAgainstJwks(token: string) {
   const jwks = createRemoteJWKSet(new URL(`${harness.baseUrl}${JWKS_PATH}`), { cacheMaxAge: 0, cooldownDuration: 0 });
-  return jwtVerify(token, jwks, { algorithms: ['EdDSA'], issuer: 'supergraph-auth', audience: 'supergraph', typ: 'at+jwt' });
+  return jwtVerify(token, jwks, {
+    algorithms: ['EdDSA'],
+    issuer: 'supergraph-auth',
+    audience: 'supergraph',
+    typ: 'at+jwt',
+  });
 }
 
 describe('JWKS', () => {
@@ -72,8 +77,12 @@ describe('JWKS', () => {
   });
 
   it('refuses argon2 parameters below the minimums', async () => {
-    await expect(harness.restart({ argon2: { memoryCost: 1024, timeCost: 2, parallelism: 1 } })).rejects.toThrow(/memoryCost/);
-    await expect(harness.restart({ argon2: { memoryCost: 19_456, timeCost: 1, parallelism: 1 } })).rejects.toThrow(/timeCost/);
+    await expect(harness.restart({ argon2: { memoryCost: 1024, timeCost: 2, parallelism: 1 } })).rejects.toThrow(
+      /memoryCost/,
+    );
+    await expect(harness.restart({ argon2: { memoryCost: 19_456, timeCost: 1, parallelism: 1 } })).rejects.toThrow(
+      /timeCost/,
+    );
     await harness.restart({ signingKeys: [keyA] });
   });
 });

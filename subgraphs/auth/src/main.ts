@@ -1,13 +1,14 @@
 import { createDatabase, migrateAll, openEmbeddedPostgres, urlForRole, type DatabaseTarget } from '@supergraph/db';
-import { EnvError, importInternalVerifyKey, loadOrCreateDevKeys } from '@supergraph/kit';
+import { createRedis, EnvError, importInternalVerifyKey, loadOrCreateDevKeys } from '@supergraph/kit';
 import type { JWK } from 'jose';
-import { loadAuthEnv } from './env.ts';
+import { loadAuthEnv, rateLimitsFromEnv } from './env.ts';
 import { databaseSpec, startAuthSubgraph, type AuthConfig } from './server.ts';
 
 /**
  * Service mode: `DATABASE_URL` set → connects as `supergraph_auth` (run
- * `npm run migrate` first). Without it (development only) the subgraph keeps
- * its own PGlite under AUTH_EMBEDDED_DIR and migrates it itself.
+ * `npm run migrate` first), rate-limit counters in `REDIS_URL`. Without them
+ * (development only) the subgraph keeps its own PGlite under
+ * AUTH_EMBEDDED_DIR, migrates it itself, and counts in process.
  */
 async function main(): Promise<void> {
   const env = loadAuthEnv();
@@ -16,13 +17,16 @@ async function main(): Promise<void> {
   if (env.DATABASE_URL) {
     target = { kind: 'postgres', url: urlForRole(env.DATABASE_URL, databaseSpec.role, env.AUTH_DB_PASSWORD) };
   } else {
+    if (env.SUPERGRAPH_FORBID_EMBEDDED) throw new EnvError('DATABASE_URL is unset but SUPERGRAPH_FORBID_EMBEDDED=1');
     const pglite = await openEmbeddedPostgres(env.AUTH_EMBEDDED_DIR);
     target = { kind: 'pglite', pglite };
     await migrateAll(target, [databaseSpec], { log: console.log });
     closeEmbedded = () => pglite.close();
   }
   const devKeys =
-    env.AUTH_SIGNING_KEYS && env.INTERNAL_TOKEN_PUBLIC_KEY ? undefined : await loadOrCreateDevKeys(env.AUTH_DEV_KEYS_FILE);
+    env.AUTH_SIGNING_KEYS && env.INTERNAL_TOKEN_PUBLIC_KEY
+      ? undefined
+      : await loadOrCreateDevKeys(env.AUTH_DEV_KEYS_FILE);
   const signingKeys: JWK[] = env.AUTH_SIGNING_KEYS ?? devKeys?.authSigningKeys ?? [];
   const internalPublicKeyPem = env.INTERNAL_TOKEN_PUBLIC_KEY ?? devKeys?.internalPublicKeyPem ?? '';
   if (devKeys) console.warn(`[auth] using development keys from ${env.AUTH_DEV_KEYS_FILE}`);
@@ -41,8 +45,15 @@ async function main(): Promise<void> {
     const probe = createDatabase(target, { schema: 'auth', poolMax: 1 });
     await probe.ping().finally(() => probe.close());
   }
+  const redis = await createRedis(env.REDIS_URL, { forbidEmbedded: env.SUPERGRAPH_FORBID_EMBEDDED });
   const running = await startAuthSubgraph(
-    { target, internalTokenKey: await importInternalVerifyKey(internalPublicKeyPem), config },
+    {
+      target,
+      internalTokenKey: await importInternalVerifyKey(internalPublicKeyPem),
+      config,
+      redis,
+      rateLimits: rateLimitsFromEnv(env),
+    },
     env.AUTH_PORT,
     env.HOST,
   );
@@ -51,6 +62,7 @@ async function main(): Promise<void> {
     console.log(`[auth] ${signal}: draining`);
     void running
       .stop()
+      .then(() => redis.disconnect())
       .then(closeEmbedded)
       .then(
         () => process.exit(0),

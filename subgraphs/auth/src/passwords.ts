@@ -30,7 +30,12 @@ export function assertArgon2Params(params: Argon2Params): void {
 /** argon2id with the given parameters (checked against the minimums). */
 export function createPasswordHasher(params: Argon2Params): PasswordHasher {
   assertArgon2Params(params);
-  const options: HashOptions = { type: argon2id, memoryCost: params.memoryCost, timeCost: params.timeCost, parallelism: params.parallelism };
+  const options: HashOptions = {
+    type: argon2id,
+    memoryCost: params.memoryCost,
+    timeCost: params.timeCost,
+    parallelism: params.parallelism,
+  };
   let dummyHash: Promise<string> | undefined;
   return {
     hash: (password) => hash(password, options),

@@ -2,7 +2,15 @@ import { createDatabase } from '@supergraph/db';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANONYMOUS, AuthHarness, GATEWAY_IDENTITY, PAYLOAD_FIELDS, STRONG_PASSWORD, firstError, identityFor } from '../test/harness.ts';
+import {
+  ANONYMOUS,
+  AuthHarness,
+  GATEWAY_IDENTITY,
+  PAYLOAD_FIELDS,
+  STRONG_PASSWORD,
+  firstError,
+  identityFor,
+} from '../test/harness.ts';
 
 const REGISTER = `mutation ($input: RegisterInput!) { register(input: $input) { id username email role tier createdAt preferences } }`;
 const LOGIN = `mutation ($input: LoginInput!) { login(input: $input) { ${PAYLOAD_FIELDS} } }`;
@@ -19,7 +27,9 @@ afterAll(async () => {
 
 function registerInput(overrides: Partial<{ username: string; email: string; password: string }> = {}) {
   const username = overrides.username ?? harness.uniqueName('reg');
-  return { input: { username, email: `${username.toLowerCase()}@example.com`, password: STRONG_PASSWORD, ...overrides } };
+  return {
+    input: { username, email: `${username.toLowerCase()}@example.com`, password: STRONG_PASSWORD, ...overrides },
+  };
 }
 
 describe('the internal token gate', () => {
@@ -71,7 +81,11 @@ describe('register', () => {
     // Anonymous callers do not see the private fields, not even of the account they just created.
     expect(data.register['email']).toBeNull();
     expect(data.register['preferences']).toBeNull();
-    const row = await harness.db.selectFrom('users').selectAll().where('username', '=', 'Alice_01').executeTakeFirstOrThrow();
+    const row = await harness.db
+      .selectFrom('users')
+      .selectAll()
+      .where('username', '=', 'Alice_01')
+      .executeTakeFirstOrThrow();
     expect(row.email).toBe('alice.01@example.com');
     expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
     expect(row.password_hash).not.toContain(STRONG_PASSWORD);
@@ -87,13 +101,19 @@ describe('register', () => {
     ['an at sign', 'a@b'],
     ['empty', ''],
   ])('rejects a username that is %s', async (_case, username) => {
-    const result = await harness.gql(REGISTER, registerInput({ username, email: `${harness.uniqueName()}@example.com` }));
+    const result = await harness.gql(
+      REGISTER,
+      registerInput({ username, email: `${harness.uniqueName()}@example.com` }),
+    );
     expect(firstError(result)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.username' });
   });
 
   it('accepts usernames at the length limits with _ and -', async () => {
     for (const username of ['a-_', `Z${'9'.repeat(30)}_`]) {
-      const result = await harness.gql(REGISTER, registerInput({ username, email: `${harness.uniqueName()}@example.com` }));
+      const result = await harness.gql(
+        REGISTER,
+        registerInput({ username, email: `${harness.uniqueName()}@example.com` }),
+      );
       expect(result.errors).toBeUndefined();
     }
   });
@@ -129,25 +149,40 @@ describe('register', () => {
 
   it('refuses a duplicate username (any case) or email with one message', async () => {
     const taken = await harness.register(harness.uniqueName('Dup'));
-    const sameName = await harness.gql(REGISTER, registerInput({ username: taken.username.toUpperCase(), email: 'fresh-1@example.com' }));
+    const sameName = await harness.gql(
+      REGISTER,
+      registerInput({ username: taken.username.toUpperCase(), email: 'fresh-1@example.com' }),
+    );
     const sameEmail = await harness.gql(REGISTER, registerInput({ email: taken.email.toUpperCase() }));
     for (const result of [sameName, sameEmail]) {
-      expect(firstError(result)).toMatchObject({ code: 'BAD_USER_INPUT', message: 'username or email already registered' });
+      expect(firstError(result)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        message: 'username or email already registered',
+      });
     }
   });
 
   it('lets exactly one of several concurrent registrations of one username win (unique-violation race)', async () => {
     const username = harness.uniqueName('race');
     const results = await Promise.all(
-      Array.from({ length: 4 }, (_, index) => harness.gql(REGISTER, registerInput({ username, email: `race-${index}-${username}@example.com` }))),
+      Array.from({ length: 4 }, (_, index) =>
+        harness.gql(REGISTER, registerInput({ username, email: `race-${index}-${username}@example.com` })),
+      ),
     );
     const winners = results.filter((result) => !result.errors);
     const losers = results.filter((result) => result.errors);
     expect(winners).toHaveLength(1);
     for (const loser of losers) {
-      expect(firstError(loser)).toMatchObject({ code: 'BAD_USER_INPUT', message: 'username or email already registered' });
+      expect(firstError(loser)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        message: 'username or email already registered',
+      });
     }
-    const count = await harness.db.selectFrom('users').select((eb) => eb.fn.countAll<string>().as('n')).where('username', '=', username).executeTakeFirstOrThrow();
+    const count = await harness.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('username', '=', username)
+      .executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(1);
   });
 
@@ -164,13 +199,27 @@ describe('login', () => {
     const user = await harness.register(harness.uniqueName('Login'));
     const before = Math.floor(Date.now() / 1000);
     const payload = await harness.login(user.username.toUpperCase());
-    expect(payload.user).toMatchObject({ id: user.id, username: user.username, email: user.email, role: 'USER', tier: 'FREE' });
+    expect(payload.user).toMatchObject({
+      id: user.id,
+      username: user.username,
+      email: user.email,
+      role: 'USER',
+      tier: 'FREE',
+    });
 
     const header = decodeProtectedHeader(payload.accessToken);
     expect(header).toEqual({ alg: 'EdDSA', kid: harness.config.signingKeys[0]?.kid, typ: 'at+jwt' });
     const claims = decodeJwt(payload.accessToken);
-    expect(claims).toMatchObject({ iss: 'supergraph-auth', aud: 'supergraph', sub: user.id, roles: ['user'], tier: 'free' });
-    expect(claims.scope).toBe('profile:read profile:write knowledge:read knowledge:write storage:read storage:write chat');
+    expect(claims).toMatchObject({
+      iss: 'supergraph-auth',
+      aud: 'supergraph',
+      sub: user.id,
+      roles: ['user'],
+      tier: 'free',
+    });
+    expect(claims.scope).toBe(
+      'profile:read profile:write knowledge:read knowledge:write storage:read storage:write chat',
+    );
     expect(typeof claims.jti).toBe('string');
     expect(typeof claims['sid']).toBe('string');
     expect(claims.exp! - claims.iat!).toBe(900);
@@ -186,10 +235,18 @@ describe('login', () => {
     expect(Math.abs(new Date(payload.sessionExpiresAt).getTime() - Date.now() - sevenDays)).toBeLessThan(60_000);
 
     expect(payload.sessionToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const session = await harness.db.selectFrom('sessions').selectAll().where('id', '=', claims['sid'] as string).executeTakeFirstOrThrow();
+    const session = await harness.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('id', '=', claims['sid'] as string)
+      .executeTakeFirstOrThrow();
     expect(session.token_hash).not.toBe(payload.sessionToken);
     expect(session.token_hash).toMatch(/^[0-9a-f]{64}$/);
-    const stored = await harness.db.selectFrom('refresh_tokens').selectAll().where('session_id', '=', session.id).execute();
+    const stored = await harness.db
+      .selectFrom('refresh_tokens')
+      .selectAll()
+      .where('session_id', '=', session.id)
+      .execute();
     expect(stored).toHaveLength(1);
     expect(stored[0]?.family_id).toBe(refresh['fam']);
     expect(stored[0]?.token_hash).not.toBe(refresh.jti);
@@ -244,7 +301,13 @@ describe('me', () => {
   it('returns the caller with private fields', async () => {
     const { user, identity } = await harness.signUp();
     const data = await harness.ok('{ me { id username email preferences isActive } }', {}, identity);
-    expect(data['me']).toEqual({ id: user.id, username: user.username, email: user.email, preferences: {}, isActive: true });
+    expect(data['me']).toEqual({
+      id: user.id,
+      username: user.username,
+      email: user.email,
+      preferences: {},
+      isActive: true,
+    });
   });
 
   it('is null for a deactivated user still holding a valid access token', async () => {

@@ -1,7 +1,8 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createDatabase, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
-import { sendJson, startSubgraph, type Redis, type RunningSubgraph } from '@supergraph/kit';
+import { createRedis, sendJson, startSubgraph, type Redis, type RunningSubgraph } from '@supergraph/kit';
 import { parse } from 'graphql';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { AuthDb } from './auth.table.ts';
@@ -9,12 +10,14 @@ import { assertAuthConfig, type AuthConfig } from './config.ts';
 import type { AuthContext, AuthRuntime } from './context.ts';
 import { createLoaders } from './loaders.ts';
 import { createPasswordHasher } from './passwords.ts';
+import { withClientIpRateLimits, type AuthRateLimits } from './rate-limits.ts';
 import { resolvers } from './resolvers/index.ts';
 import { loadSigningKeys } from './tokens.ts';
 
 export { defaultAuthConfig, type AuthConfig } from './config.ts';
 export type { Argon2Params } from './passwords.ts';
 export type { PublicSigningJwk } from './tokens.ts';
+export { AUTH_RATE_LIMIT_PREFIX, type AuthRateLimits } from './rate-limits.ts';
 
 /** The `auth` schema, owned by the `supergraph_auth` role. */
 export const databaseSpec: SubgraphDatabaseSpec = {
@@ -31,8 +34,14 @@ export interface AuthSubgraphDeps {
   /** The gateway's public key for internal tokens. */
   internalTokenKey: CryptoKey | KeyObject;
   config: AuthConfig;
-  /** Unused for now; accepted so every subgraph starts with the same deps shape. */
+  /**
+   * Rate-limit counters, shared by every instance (`register` 5/h, `login`
+   * 10/h, `refresh` 30/h per client IP). An in-process stand-in when absent
+   * (embedded mode, tests). The caller closes what it passes.
+   */
   redis?: Redis;
+  /** Replaces the SDL limits (`{ overrides: { 'Mutation.register': { max: 100 } } }`) or switches them off (`disabled`, never in production). */
+  rateLimits?: AuthRateLimits;
 }
 
 /**
@@ -42,7 +51,11 @@ export interface AuthSubgraphDeps {
  * @example
  * const auth = await startAuthSubgraph({ target, internalTokenKey, config: await defaultAuthConfig() }, 0);
  */
-export async function startAuthSubgraph(deps: AuthSubgraphDeps, port: number, host = '127.0.0.1'): Promise<RunningSubgraph> {
+export async function startAuthSubgraph(
+  deps: AuthSubgraphDeps,
+  port: number,
+  host = '127.0.0.1',
+): Promise<RunningSubgraph> {
   assertAuthConfig(deps.config);
   const runtime: AuthRuntime = {
     config: deps.config,
@@ -51,17 +64,34 @@ export async function startAuthSubgraph(deps: AuthSubgraphDeps, port: number, ho
   };
   const jwks = JSON.stringify({ keys: runtime.keys.publicJwks });
   const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+  // The generated `Resolvers` type models `__resolveReference(reference, ctx, info)`, which
+  // Apollo's `GraphQLResolverMap` (field-resolver signatures only) cannot express; the
+  // map is otherwise checked against the generated types in resolvers/*.ts.
+  const resolverMap = resolvers as GraphQLResolverMap<AuthContext>;
+  const ownsRedis = deps.redis === undefined;
+  // A caller that passes no client chose the in-process counter (one instance only);
+  // main.ts always passes one built from REDIS_URL, under SUPERGRAPH_FORBID_EMBEDDED.
+  const redis = deps.redis ?? (await createRedis(undefined, { forbidEmbedded: false }));
   const database = createDatabase<AuthDb>(deps.target, { schema: 'auth' });
   try {
     return await startSubgraph<AuthContext>(
       {
         name: 'auth',
         typeDefs,
-        resolvers,
+        resolvers: withClientIpRateLimits(typeDefs, resolverMap, redis, deps.rateLimits),
         internalTokenKey: deps.internalTokenKey,
-        createContext: (base) => ({ ...base, db: database.db, loaders: createLoaders(database.db), auth: runtime, provenUserIds: new Set() }),
+        createContext: (base) => ({
+          ...base,
+          db: database.db,
+          loaders: createLoaders(database.db),
+          auth: runtime,
+          provenUserIds: new Set(),
+        }),
         ready: database.ping,
-        close: database.close,
+        close: async () => {
+          await database.close();
+          if (ownsRedis) redis.disconnect();
+        },
         routes: {
           [JWKS_PATH]: (_req, res) => sendJson(res, 200, JSON.parse(jwks), { 'cache-control': 'public, max-age=300' }),
         },
@@ -71,6 +101,7 @@ export async function startAuthSubgraph(deps: AuthSubgraphDeps, port: number, ho
     );
   } catch (error) {
     await database.close();
+    if (ownsRedis) redis.disconnect();
     throw error;
   }
 }

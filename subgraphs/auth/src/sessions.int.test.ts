@@ -1,7 +1,15 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { AuthHarness, GATEWAY_IDENTITY, PAYLOAD_FIELDS, STRONG_PASSWORD, firstError, identityFor, type LoginPayload } from '../test/harness.ts';
+import {
+  AuthHarness,
+  GATEWAY_IDENTITY,
+  PAYLOAD_FIELDS,
+  STRONG_PASSWORD,
+  firstError,
+  identityFor,
+  type LoginPayload,
+} from '../test/harness.ts';
 
 const REFRESH = `mutation ($token: String!) { refresh(refreshToken: $token) { ${PAYLOAD_FIELDS} } }`;
 const RESOLVE_SESSION = `query ($token: String) { resolveCredential(sessionToken: $token) { userId roles scopes tier sessionId } }`;
@@ -21,7 +29,11 @@ async function refresh(token: string) {
 }
 
 async function resolveSession(token: string) {
-  const data = await harness.ok<{ resolveCredential: Record<string, unknown> | null }>(RESOLVE_SESSION, { token }, GATEWAY_IDENTITY);
+  const data = await harness.ok<{ resolveCredential: Record<string, unknown> | null }>(
+    RESOLVE_SESSION,
+    { token },
+    GATEWAY_IDENTITY,
+  );
   return data.resolveCredential;
 }
 
@@ -54,7 +66,11 @@ describe('refresh', () => {
     // The legitimate newest token died with its family.
     expect(firstError(await refresh(first.refreshToken)).code).toBe('UNAUTHENTICATED');
     expect(await resolveSession(first.sessionToken)).toBeNull();
-    const session = await harness.db.selectFrom('sessions').select('revoked_at').where('id', '=', sessionId).executeTakeFirstOrThrow();
+    const session = await harness.db
+      .selectFrom('sessions')
+      .select('revoked_at')
+      .where('id', '=', sessionId)
+      .executeTakeFirstOrThrow();
     expect(session.revoked_at).toBeInstanceOf(Date);
     const live = await harness.db
       .selectFrom('refresh_tokens')
@@ -70,7 +86,8 @@ describe('refresh', () => {
     const results = await Promise.all([refresh(payload.refreshToken), refresh(payload.refreshToken)]);
     const winners = results.filter((result) => !result.errors);
     expect(winners.length).toBeLessThanOrEqual(1);
-    for (const winner of winners) expect(firstError(await refresh(winner.data!.refresh.refreshToken)).code).toBe('UNAUTHENTICATED');
+    for (const winner of winners)
+      expect(firstError(await refresh(winner.data!.refresh.refreshToken)).code).toBe('UNAUTHENTICATED');
   });
 
   it('refuses tampered tokens, access tokens and garbage', async () => {
@@ -78,7 +95,10 @@ describe('refresh', () => {
     const [header, body, signature] = payload.refreshToken.split('.');
     const tampered = `${header}.${body}.${signature?.startsWith('A') ? 'B' : 'A'}${signature?.slice(1)}`;
     for (const token of [tampered, payload.accessToken, 'garbage', '']) {
-      expect(firstError(await refresh(token))).toMatchObject({ code: 'UNAUTHENTICATED', message: 'invalid refresh token' });
+      expect(firstError(await refresh(token))).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        message: 'invalid refresh token',
+      });
     }
     // The genuine token still works: a forgery does not revoke anything.
     expect((await refresh(payload.refreshToken)).errors).toBeUndefined();
@@ -111,11 +131,23 @@ describe('sessions', () => {
     expect(resolved).toEqual({
       userId: user.id,
       roles: ['user'],
-      scopes: ['profile:read', 'profile:write', 'knowledge:read', 'knowledge:write', 'storage:read', 'storage:write', 'chat'],
+      scopes: [
+        'profile:read',
+        'profile:write',
+        'knowledge:read',
+        'knowledge:write',
+        'storage:read',
+        'storage:write',
+        'chat',
+      ],
       tier: 'free',
       sessionId,
     });
-    const row = await harness.db.selectFrom('sessions').select('last_seen_at').where('id', '=', sessionId).executeTakeFirstOrThrow();
+    const row = await harness.db
+      .selectFrom('sessions')
+      .select('last_seen_at')
+      .where('id', '=', sessionId)
+      .executeTakeFirstOrThrow();
     expect(Date.now() - row.last_seen_at.getTime()).toBeLessThan(60_000);
   });
 
@@ -124,14 +156,22 @@ describe('sessions', () => {
     expect(await resolveSession('A'.repeat(43))).toBeNull();
     expect(await resolveSession('short')).toBeNull();
     const sessionId = decodeJwt(payload.accessToken)['sid'] as string;
-    await harness.db.updateTable('sessions').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', sessionId).execute();
+    await harness.db
+      .updateTable('sessions')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', sessionId)
+      .execute();
     expect(await resolveSession(payload.sessionToken)).toBeNull();
   });
 
   it('resolveCredential is for the gateway only: users get FORBIDDEN, anonymous UNAUTHENTICATED, and it wants exactly one credential', async () => {
     const { payload, identity } = await harness.signUp();
-    expect(firstError(await harness.gql(RESOLVE_SESSION, { token: payload.sessionToken }, identity)).code).toBe('FORBIDDEN');
-    expect(firstError(await harness.gql(RESOLVE_SESSION, { token: payload.sessionToken })).code).toBe('UNAUTHENTICATED');
+    expect(firstError(await harness.gql(RESOLVE_SESSION, { token: payload.sessionToken }, identity)).code).toBe(
+      'FORBIDDEN',
+    );
+    expect(firstError(await harness.gql(RESOLVE_SESSION, { token: payload.sessionToken })).code).toBe(
+      'UNAUTHENTICATED',
+    );
     const both = await harness.gql(
       `query ($k: String, $s: String) { resolveCredential(apiKey: $k, sessionToken: $s) { userId } }`,
       { k: 'sg_x', s: payload.sessionToken },
@@ -169,11 +209,15 @@ describe('sessions', () => {
       code: 'BAD_USER_INPUT',
       field: 'newPassword',
     });
-    expect(firstError(await harness.gql(change, { c: STRONG_PASSWORD, n: `Aa1${'x'.repeat(1022)}` }, identity))).toMatchObject({
+    expect(
+      firstError(await harness.gql(change, { c: STRONG_PASSWORD, n: `Aa1${'x'.repeat(1022)}` }, identity)),
+    ).toMatchObject({
       code: 'BAD_USER_INPUT',
       field: 'newPassword',
     });
-    expect(firstError(await harness.gql(change, { c: STRONG_PASSWORD, n: STRONG_PASSWORD }, identity)).field).toBe('newPassword');
+    expect(firstError(await harness.gql(change, { c: STRONG_PASSWORD, n: STRONG_PASSWORD }, identity)).field).toBe(
+      'newPassword',
+    );
     // Nothing was revoked by the failed attempts.
     expect(await resolveSession(other.sessionToken)).not.toBeNull();
 
@@ -183,33 +227,44 @@ describe('sessions', () => {
     expect(firstError(await refresh(other.refreshToken)).code).toBe('UNAUTHENTICATED');
     expect((await refresh(payload.refreshToken)).errors).toBeUndefined();
 
-    const oldLogin = await harness.gql(`mutation { login(input: { usernameOrEmail: "${user.username}", password: "${STRONG_PASSWORD}" }) { accessToken } }`);
+    const oldLogin = await harness.gql(
+      `mutation { login(input: { usernameOrEmail: "${user.username}", password: "${STRONG_PASSWORD}" }) { accessToken } }`,
+    );
     expect(firstError(oldLogin).message).toBe('invalid credentials');
     await harness.login(user.username, newPassword);
   });
 
-  it('lists only the caller\'s live sessions and marks the current one', async () => {
+  it("lists only the caller's live sessions and marks the current one", async () => {
     const { user, identity } = await harness.signUp();
     await harness.login(user.username);
     await harness.signUp();
-    const data = await harness.ok<{ sessions: Array<{ id: string; current: boolean }> }>('{ sessions { id current createdAt lastSeenAt expiresAt userAgent } }', {}, identity);
+    const data = await harness.ok<{ sessions: Array<{ id: string; current: boolean }> }>(
+      '{ sessions { id current createdAt lastSeenAt expiresAt userAgent } }',
+      {},
+      identity,
+    );
     expect(data.sessions).toHaveLength(2);
-    expect(data.sessions.filter((session) => session.current).map((session) => session.id)).toEqual([identity.sessionId]);
+    expect(data.sessions.filter((session) => session.current).map((session) => session.id)).toEqual([
+      identity.sessionId,
+    ]);
   });
 
-  it('revokeSession on another user\'s session is NOT_FOUND and leaves it alive', async () => {
+  it("revokeSession on another user's session is NOT_FOUND and leaves it alive", async () => {
     const alice = await harness.signUp();
     const bob = await harness.signUp();
     const revoke = 'mutation ($id: ID!) { revokeSession(id: $id) }';
     const result = await harness.gql(revoke, { id: bob.identity.sessionId }, alice.identity);
     expect(firstError(result).code).toBe('NOT_FOUND');
     expect(await resolveSession(bob.payload.sessionToken)).not.toBeNull();
-    expect(firstError(await harness.gql(revoke, { id: 'not-a-uuid' }, alice.identity))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
+    expect(firstError(await harness.gql(revoke, { id: 'not-a-uuid' }, alice.identity))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'id',
+    });
     expect((await harness.ok(revoke, { id: bob.identity.sessionId }, bob.identity))['revokeSession']).toBe(true);
     expect(await resolveSession(bob.payload.sessionToken)).toBeNull();
   });
 
-  it('logout with another user\'s session id in the identity revokes nothing of theirs', async () => {
+  it("logout with another user's session id in the identity revokes nothing of theirs", async () => {
     const alice = await harness.signUp();
     const bob = await harness.signUp();
     const forged = identityFor(alice.user.id, 'user', { sessionId: bob.identity.sessionId! });
@@ -218,7 +273,12 @@ describe('sessions', () => {
   });
 
   it('logout, logoutEverywhere and changePassword need a signed-in caller', async () => {
-    for (const query of ['mutation { logout }', 'mutation { logoutEverywhere }', 'mutation { changePassword(currentPassword: "a", newPassword: "b") }', '{ sessions { id } }']) {
+    for (const query of [
+      'mutation { logout }',
+      'mutation { logoutEverywhere }',
+      'mutation { changePassword(currentPassword: "a", newPassword: "b") }',
+      '{ sessions { id } }',
+    ]) {
       expect(firstError(await harness.gql(query)).code).toBe('UNAUTHENTICATED');
     }
   });

@@ -10,7 +10,12 @@ export async function insertSession(
 ): Promise<SessionRow> {
   return trx
     .insertInto('sessions')
-    .values({ user_id: session.userId, token_hash: session.tokenHash, expires_at: session.expiresAt, user_agent: session.userAgent })
+    .values({
+      user_id: session.userId,
+      token_hash: session.tokenHash,
+      expires_at: session.expiresAt,
+      user_agent: session.userAgent,
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -56,8 +61,16 @@ export async function touchSession(db: Db, sessionId: string): Promise<void> {
     .execute();
 }
 
-export async function replaceSessionToken(trx: Transaction<AuthDb>, sessionId: string, tokenHash: string): Promise<void> {
-  await trx.updateTable('sessions').set({ token_hash: tokenHash, last_seen_at: sql<Date>`now()` }).where('id', '=', sessionId).execute();
+export async function replaceSessionToken(
+  trx: Transaction<AuthDb>,
+  sessionId: string,
+  tokenHash: string,
+): Promise<void> {
+  await trx
+    .updateTable('sessions')
+    .set({ token_hash: tokenHash, last_seen_at: sql<Date>`now()` })
+    .where('id', '=', sessionId)
+    .execute();
 }
 
 export async function listActiveSessions(db: Db, userId: string): Promise<SessionRow[]> {
@@ -136,7 +149,10 @@ export async function insertRefreshToken(
  * when it was already spent or revoked. The conditional update is the
  * arbiter, so two concurrent refreshes with one token cannot both win.
  */
-export async function claimRefreshToken(trx: Transaction<AuthDb>, tokenHash: string): Promise<RefreshTokenRow | undefined> {
+export async function claimRefreshToken(
+  trx: Transaction<AuthDb>,
+  tokenHash: string,
+): Promise<RefreshTokenRow | undefined> {
   return trx
     .updateTable('refresh_tokens')
     .set({ used_at: sql<Date>`now()` })
@@ -154,6 +170,16 @@ export async function findRefreshToken(db: Db, tokenHash: string): Promise<Refre
 
 /** Reuse detected: every token of the family and the family's session die. */
 export async function revokeFamily(trx: Transaction<AuthDb>, familyId: string, sessionId: string): Promise<void> {
-  await trx.updateTable('refresh_tokens').set({ revoked_at: sql<Date>`now()` }).where('family_id', '=', familyId).where('revoked_at', 'is', null).execute();
-  await trx.updateTable('sessions').set({ revoked_at: sql<Date>`now()` }).where('id', '=', sessionId).where('revoked_at', 'is', null).execute();
+  await trx
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: sql<Date>`now()` })
+    .where('family_id', '=', familyId)
+    .where('revoked_at', 'is', null)
+    .execute();
+  await trx
+    .updateTable('sessions')
+    .set({ revoked_at: sql<Date>`now()` })
+    .where('id', '=', sessionId)
+    .where('revoked_at', 'is', null)
+    .execute();
 }

@@ -37,13 +37,23 @@ export interface TokenSettings {
 export async function loadSigningKeys(jwks: readonly JWK[]): Promise<SigningKeyRing> {
   const problems = signingKeyProblems(jwks);
   if (problems.length > 0) throw new Error(`AUTH_SIGNING_KEYS: ${problems.join('; ')}`);
-  const publicJwks = jwks.map(
-    (jwk): PublicSigningJwk => ({ kid: jwk.kid as string, kty: 'OKP', crv: 'Ed25519', x: jwk.x as string, alg: ALGORITHM, use: 'sig' }),
-  );
+  const publicJwks = jwks.map((jwk): PublicSigningJwk => ({
+    kid: jwk.kid as string,
+    kty: 'OKP',
+    crv: 'Ed25519',
+    x: jwk.x as string,
+    alg: ALGORITHM,
+    use: 'sig',
+  }));
   const first = jwks[0] as JWK;
   const activeKey = await importJWK({ ...first, alg: ALGORITHM }, ALGORITHM);
   if (activeKey instanceof Uint8Array) throw new Error('AUTH_SIGNING_KEYS: the first key is not an asymmetric key');
-  return { activeKid: first.kid as string, activeKey, publicJwks, verify: createLocalJWKSet({ keys: publicJwks.map((jwk) => ({ ...jwk })) }) };
+  return {
+    activeKid: first.kid as string,
+    activeKey,
+    publicJwks,
+    verify: createLocalJWKSet({ keys: publicJwks.map((jwk) => ({ ...jwk })) }),
+  };
 }
 
 /** Every reason `jwks` cannot serve as signing keys (empty when fine). */
@@ -53,7 +63,8 @@ export function signingKeyProblems(jwks: readonly JWK[]): string[] {
   const kids = new Set<string>();
   jwks.forEach((jwk, index) => {
     if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') problems.push(`key ${index} is not an Ed25519 (OKP) key`);
-    if (typeof jwk.d !== 'string' || typeof jwk.x !== 'string') problems.push(`key ${index} is not a private key (needs d and x)`);
+    if (typeof jwk.d !== 'string' || typeof jwk.x !== 'string')
+      problems.push(`key ${index} is not a private key (needs d and x)`);
     if (typeof jwk.kid !== 'string' || jwk.kid.length === 0) problems.push(`key ${index} has no kid`);
     else if (kids.has(jwk.kid)) problems.push(`kid ${jwk.kid} is used twice`);
     else kids.add(jwk.kid);
@@ -78,7 +89,12 @@ export async function signAccessToken(
   const issuedAt = Math.floor(now.getTime() / 1000);
   const expiresAt = issuedAt + settings.accessTokenTtlSeconds;
   const roles: Role[] = [subject.role];
-  const token = await new SignJWT({ sid: subject.sessionId, roles, tier: subject.tier, scope: scopesForRoles(roles).join(' ') })
+  const token = await new SignJWT({
+    sid: subject.sessionId,
+    roles,
+    tier: subject.tier,
+    scope: scopesForRoles(roles).join(' '),
+  })
     .setProtectedHeader({ alg: ALGORITHM, kid: ring.activeKid, typ: ACCESS_TOKEN_TYPE })
     .setIssuer(settings.issuer)
     .setAudience(settings.audience)
@@ -120,7 +136,11 @@ export async function signRefreshToken(
 }
 
 /** The claims of a genuine, unexpired refresh token signed by any published key; null otherwise. */
-export async function verifyRefreshToken(ring: SigningKeyRing, settings: TokenSettings, token: string): Promise<RefreshClaims | null> {
+export async function verifyRefreshToken(
+  ring: SigningKeyRing,
+  settings: TokenSettings,
+  token: string,
+): Promise<RefreshClaims | null> {
   if (token.length > 4096) return null;
   try {
     const { payload } = await jwtVerify(token, ring.verify, {
@@ -131,7 +151,8 @@ export async function verifyRefreshToken(ring: SigningKeyRing, settings: TokenSe
       requiredClaims: ['sub', 'sid', 'fam', 'jti', 'exp'],
     });
     const { sub, jti, sid, fam } = payload;
-    if (typeof sub !== 'string' || typeof jti !== 'string' || typeof sid !== 'string' || typeof fam !== 'string') return null;
+    if (typeof sub !== 'string' || typeof jti !== 'string' || typeof sid !== 'string' || typeof fam !== 'string')
+      return null;
     return { userId: sub, sessionId: sid, familyId: fam, jti };
   } catch {
     return null;

@@ -15,7 +15,9 @@ export async function findUsersByIds(db: Kysely<AuthDb>, ids: readonly string[])
 export async function findUserByLogin(db: Kysely<AuthDb>, usernameOrEmail: string): Promise<UserRow | undefined> {
   const login = usernameOrEmail.trim().toLowerCase();
   const query = db.selectFrom('users').selectAll();
-  return (login.includes('@') ? query.where('email', '=', login) : query.where(sql<string>`lower(username)`, '=', login)).executeTakeFirst();
+  return (
+    login.includes('@') ? query.where('email', '=', login) : query.where(sql<string>`lower(username)`, '=', login)
+  ).executeTakeFirst();
 }
 
 export async function insertUser(db: Kysely<AuthDb> | Transaction<AuthDb>, user: NewUser): Promise<UserRow> {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadAuthEnv } from './env.ts';
-import { depthOf, validateApiKeyScopes, validateEmail, validatePassword, validatePreferences, validateUsername } from './validation.ts';
+import {
+  depthOf,
+  validateApiKeyScopes,
+  validateEmail,
+  validatePassword,
+  validatePreferences,
+  validateUsername,
+} from './validation.ts';
 
 describe('validation', () => {
   it('normalises email and keeps usernames as typed', () => {
@@ -28,7 +35,13 @@ describe('validation', () => {
 describe('loadAuthEnv', () => {
   it('has development defaults', () => {
     const env = loadAuthEnv({});
-    expect(env).toMatchObject({ AUTH_PORT: 4001, AUTH_ISSUER: 'supergraph-auth', AUTH_AUDIENCE: 'supergraph', ACCESS_TOKEN_TTL_SECONDS: 900, SESSION_TTL_DAYS: 7 });
+    expect(env).toMatchObject({
+      AUTH_PORT: 4001,
+      AUTH_ISSUER: 'supergraph-auth',
+      AUTH_AUDIENCE: 'supergraph',
+      ACCESS_TOKEN_TTL_SECONDS: 900,
+      SESSION_TTL_DAYS: 7,
+    });
   });
 
   it('lists every problem at once, and production requires real keys and a database', () => {
@@ -38,7 +51,8 @@ describe('loadAuthEnv', () => {
     } catch (error) {
       message = (error as Error).message;
     }
-    for (const name of ['ARGON2_MEMORY_KIB', 'AUTH_SIGNING_KEYS', 'INTERNAL_TOKEN_PUBLIC_KEY', 'DATABASE_URL']) expect(message).toContain(name);
+    for (const name of ['ARGON2_MEMORY_KIB', 'AUTH_SIGNING_KEYS', 'INTERNAL_TOKEN_PUBLIC_KEY', 'DATABASE_URL'])
+      expect(message).toContain(name);
   });
 
   it('rejects malformed signing keys and bootstrap admin names', () => {

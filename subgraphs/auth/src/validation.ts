@@ -23,7 +23,8 @@ export function validateUsername(value: string, field = 'input.username'): strin
 /** A syntactically valid address of at most 254 characters, returned lower-cased. */
 export function validateEmail(value: string, field = 'input.email'): string {
   const email = value.trim().toLowerCase();
-  if (email.length > MAX_EMAIL_LENGTH) throw badUserInput(`email must be at most ${MAX_EMAIL_LENGTH} characters`, field);
+  if (email.length > MAX_EMAIL_LENGTH)
+    throw badUserInput(`email must be at most ${MAX_EMAIL_LENGTH} characters`, field);
   if (!EMAIL.test(email)) throw badUserInput('email is not a valid address', field);
   return email;
 }
@@ -76,12 +77,19 @@ export function validateApiKeyName(value: string, field = 'name'): string {
 }
 
 /** A non-empty subset of `allowed`, de-duplicated, in the caller's order. */
-export function validateApiKeyScopes(requested: readonly string[], allowed: readonly string[], field = 'scopes'): string[] {
+export function validateApiKeyScopes(
+  requested: readonly string[],
+  allowed: readonly string[],
+  field = 'scopes',
+): string[] {
   const scopes = [...new Set(requested)];
   if (scopes.length === 0) throw badUserInput('scopes must not be empty', field);
   const outside = scopes.filter((scope) => !allowed.includes(scope));
   if (outside.length > 0) {
-    throw badUserInput(`scopes must be a subset of your own scopes; not allowed: ${outside.slice(0, 5).join(', ')}`, field);
+    throw badUserInput(
+      `scopes must be a subset of your own scopes; not allowed: ${outside.slice(0, 5).join(', ')}`,
+      field,
+    );
   }
   return scopes;
 }

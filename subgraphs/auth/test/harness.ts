@@ -1,6 +1,15 @@
-import { createDatabase, createTestDatabase, migrateAll, urlForRole, type DatabaseTarget, type TestDatabase } from '@supergraph/db';
+import {
+  createDatabase,
+  createTestDatabase,
+  migrateAll,
+  urlForRole,
+  type DatabaseTarget,
+  type TestDatabase,
+} from '@supergraph/db';
+import { randomBytes } from 'node:crypto';
 import {
   ANONYMOUS,
+  createRedis,
   INTERNAL_TOKEN_HEADER,
   generateInternalKeyPair,
   importInternalSigningKey,
@@ -8,6 +17,7 @@ import {
   scopesForRoles,
   signInternalToken,
   type Identity,
+  type Redis,
   type Role,
   type RunningSubgraph,
   type Tier,
@@ -15,7 +25,14 @@ import {
 import { createRemoteJWKSet, jwtVerify, type CryptoKey, type KeyObject } from 'jose';
 import type { Kysely } from 'kysely';
 import type { AuthDb } from '../src/auth.table.ts';
-import { databaseSpec, defaultAuthConfig, JWKS_PATH, startAuthSubgraph, type AuthConfig } from '../src/server.ts';
+import {
+  databaseSpec,
+  defaultAuthConfig,
+  JWKS_PATH,
+  startAuthSubgraph,
+  type AuthConfig,
+  type AuthRateLimits,
+} from '../src/server.ts';
 
 export interface GraphQLErrorShape {
   message: string;
@@ -42,6 +59,23 @@ export { ANONYMOUS };
 export const STRONG_PASSWORD = 'Correct-Horse-42-battery';
 
 /**
+ * Limits for suites that are not about rate limiting: they register and log in
+ * many users from one (absent) IP. The limiter still counts every call in Redis.
+ */
+export const ROOMY_RATE_LIMITS: AuthRateLimits = {
+  overrides: {
+    'Mutation.register': { max: 10_000 },
+    'Mutation.login': { max: 10_000 },
+    'Mutation.refresh': { max: 10_000 },
+  },
+};
+
+export interface HarnessOptions {
+  /** Default {@link ROOMY_RATE_LIMITS}; the harness adds its own key prefix unless given one. */
+  rateLimits?: AuthRateLimits;
+}
+
+/**
  * One auth subgraph on a fresh database (real PostgreSQL when DATABASE_URL is
  * set, logged in as `supergraph_auth` like service mode; PGlite otherwise),
  * called over HTTP with gateway-signed internal tokens.
@@ -53,6 +87,11 @@ export class AuthHarness {
   readonly db: Kysely<AuthDb>;
   readonly internalSigningKey: CryptoKey | KeyObject;
   readonly internalVerifyKey: CryptoKey | KeyObject;
+  /** Real Redis when REDIS_URL is set, the in-process stand-in otherwise. */
+  readonly redis: Redis;
+  /** Unique per harness: tests share one Redis. */
+  readonly rateLimitPrefix = `test:${randomBytes(6).toString('hex')}:rl:auth:`;
+  readonly rateLimits: AuthRateLimits;
   readonly #closeDb: () => Promise<void>;
   server!: RunningSubgraph;
   config!: AuthConfig;
@@ -62,7 +101,11 @@ export class AuthHarness {
     database: TestDatabase,
     target: DatabaseTarget,
     keys: { sign: CryptoKey | KeyObject; verify: CryptoKey | KeyObject },
+    redis: Redis,
+    rateLimits: AuthRateLimits,
   ) {
+    this.redis = redis;
+    this.rateLimits = { prefix: this.rateLimitPrefix, ...rateLimits };
     this.database = database;
     this.target = target;
     this.internalSigningKey = keys.sign;
@@ -72,7 +115,7 @@ export class AuthHarness {
     this.#closeDb = admin.close;
   }
 
-  static async start(overrides: Partial<AuthConfig> = {}): Promise<AuthHarness> {
+  static async start(overrides: Partial<AuthConfig> = {}, options: HarnessOptions = {}): Promise<AuthHarness> {
     const database = await createTestDatabase(process.env['DATABASE_URL']);
     const report = await migrateAll(database.target, [databaseSpec]);
     const target: DatabaseTarget =
@@ -80,10 +123,16 @@ export class AuthHarness {
         ? { kind: 'postgres', url: urlForRole(database.target.url, databaseSpec.role) }
         : database.target;
     const pair = generateInternalKeyPair();
-    const harness = new AuthHarness(database, target, {
-      sign: await importInternalSigningKey(pair.privateKeyPem),
-      verify: await importInternalVerifyKey(pair.publicKeyPem),
-    });
+    const harness = new AuthHarness(
+      database,
+      target,
+      {
+        sign: await importInternalSigningKey(pair.privateKeyPem),
+        verify: await importInternalVerifyKey(pair.publicKeyPem),
+      },
+      await createRedis(process.env['REDIS_URL']),
+      options.rateLimits ?? ROOMY_RATE_LIMITS,
+    );
     await harness.restart(overrides);
     return harness;
   }
@@ -92,7 +141,21 @@ export class AuthHarness {
   async restart(overrides: Partial<AuthConfig> = {}): Promise<void> {
     if (this.server) await this.server.stop();
     this.config = await defaultAuthConfig(overrides);
-    this.server = await startAuthSubgraph({ target: this.target, internalTokenKey: this.internalVerifyKey, config: this.config }, 0);
+    this.server = await this.startServer();
+  }
+
+  /** Another server on the same database, keys, Redis and limits (a second instance behind the load balancer). */
+  async startServer(): Promise<RunningSubgraph> {
+    return startAuthSubgraph(
+      {
+        target: this.target,
+        internalTokenKey: this.internalVerifyKey,
+        config: this.config,
+        redis: this.redis,
+        rateLimits: this.rateLimits,
+      },
+      0,
+    );
   }
 
   get baseUrl(): string {
@@ -103,6 +166,9 @@ export class AuthHarness {
     await this.server?.stop();
     await this.#closeDb();
     await this.database.drop();
+    const keys = await this.redis.keys(`${this.rateLimitPrefix}*`);
+    if (keys.length > 0) await this.redis.del(...keys);
+    this.redis.disconnect();
   }
 
   async internalToken(identity: Identity, audience = 'auth'): Promise<string> {
@@ -114,18 +180,22 @@ export class AuthHarness {
     query: string,
     variables: Record<string, unknown> = {},
     identity: Identity | null = ANONYMOUS,
-    { token }: { token?: string } = {},
+    { token, url = this.server.url }: { token?: string; url?: string } = {},
   ): Promise<GraphQLResult<T>> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     const internal = token ?? (identity ? await this.internalToken(identity) : undefined);
     if (internal) headers[INTERNAL_TOKEN_HEADER] = internal;
-    const response = await fetch(this.server.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
     const body = (await response.json()) as { data?: T | null; errors?: GraphQLErrorShape[] };
     return { status: response.status, data: body.data, errors: body.errors };
   }
 
   /** Like {@link gql} but fails the test on any error. */
-  async ok<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, identity: Identity | null = ANONYMOUS): Promise<T> {
+  async ok<T = Record<string, unknown>>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    identity: Identity | null = ANONYMOUS,
+  ): Promise<T> {
     const result = await this.gql<T>(query, variables, identity);
     if (result.errors?.length || !result.data) {
       throw new Error(`GraphQL failed (${result.status}): ${JSON.stringify(result.errors)}`);
@@ -192,7 +262,8 @@ export function identityFor(userId: string, role: Role = 'user', extra: Partial<
   return { userId, roles: [role], scopes: scopesForRoles([role]), tier: 'free', via: 'jwt', ...extra };
 }
 
-export const PAYLOAD_FIELDS = 'accessToken refreshToken sessionToken expiresAt sessionExpiresAt user { id username email role tier }';
+export const PAYLOAD_FIELDS =
+  'accessToken refreshToken sessionToken expiresAt sessionExpiresAt user { id username email role tier }';
 
 export interface TestUser {
   id: string;
@@ -219,7 +290,11 @@ export interface SignedUpUser {
 }
 
 /** The first error's code and field, for terse assertions. */
-export function firstError(result: GraphQLResult<unknown>): { code: string | undefined; field: string | undefined; message: string | undefined } {
+export function firstError(result: GraphQLResult<unknown>): {
+  code: string | undefined;
+  field: string | undefined;
+  message: string | undefined;
+} {
   const error = result.errors?.[0];
   return { code: error?.extensions?.code, field: error?.extensions?.field, message: error?.message };
 }

@@ -184,9 +184,14 @@ export type QueryResolveCredentialArgs = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** At most 5 per client IP per hour (RATE_LIMITED with `retryAfterSeconds` beyond). */
   register: User;
+  /** At most 10 attempts per client IP per hour, failed ones included. */
   login: AuthPayload;
-  /** Exchanges a refresh token for a new set (rotation). A spent token revokes its whole family and session. */
+  /**
+   * Exchanges a refresh token for a new set (rotation). A spent token revokes its whole family and session.
+   * At most 30 per client IP per hour.
+   */
   refresh: AuthPayload;
   /** Revokes the caller's current session. False when the request carries no session. */
   logout: Scalars['Boolean']['output'];
@@ -386,7 +391,6 @@ export type ResolversTypes = {
   ApiKey: ResolverTypeWrapper<ApiKey>;
   CreatedApiKey: ResolverTypeWrapper<CreatedApiKey>;
   TierCount: ResolverTypeWrapper<TierCount>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   PlatformStats: ResolverTypeWrapper<PlatformStats>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   UserEdge: ResolverTypeWrapper<UserEdge>;
@@ -398,6 +402,7 @@ export type ResolversTypes = {
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -414,7 +419,6 @@ export type ResolversParentTypes = {
   ApiKey: ApiKey;
   CreatedApiKey: CreatedApiKey;
   TierCount: TierCount;
-  Int: Scalars['Int']['output'];
   PlatformStats: PlatformStats;
   PageInfo: PageInfo;
   UserEdge: UserEdge;
@@ -426,6 +430,7 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 };
 
 export type LinkDirectiveArgs = {
@@ -452,6 +457,16 @@ export type RequiresScopesDirectiveArgs = {
 };
 
 export type RequiresScopesDirectiveResolver<Result, Parent, ContextType = AuthContext, Args = RequiresScopesDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type RateLimitDirectiveArgs = {
+  max?: Maybe<Scalars['Int']['input']>;
+  window?: Maybe<Scalars['String']['input']>;
+  message?: Maybe<Scalars['String']['input']>;
+  identityArgs?: Maybe<Array<Maybe<Scalars['String']['input']>>>;
+  arrayLengthField?: Maybe<Scalars['String']['input']>;
+};
+
+export type RateLimitDirectiveResolver<Result, Parent, ContextType = AuthContext, Args = RateLimitDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['link__Import'], any> {
   name: 'link__Import';
@@ -608,4 +623,5 @@ export type DirectiveResolvers<ContextType = AuthContext> = {
   inaccessible?: InaccessibleDirectiveResolver<any, any, ContextType>;
   authenticated?: AuthenticatedDirectiveResolver<any, any, ContextType>;
   requiresScopes?: RequiresScopesDirectiveResolver<any, any, ContextType>;
+  rateLimit?: RateLimitDirectiveResolver<any, any, ContextType>;
 };

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { badUserInput, notFound, requireUuid, unauthenticated } from '@supergraph/kit';
-import type { SessionRow, UserRow } from '../auth.table.ts';
+import type { UserRow } from '../auth.table.ts';
 import { callerSessionId, requireUserId, type AuthContext } from '../context.ts';
+import type { AuthPayload, MutationResolvers, QueryResolvers } from '../generated/resolvers.ts';
 import { randomToken, sha256Hex } from '../secrets.ts';
 import {
   claimRefreshToken,
@@ -15,30 +16,28 @@ import {
   revokeSessions,
 } from '../sessions.repository.ts';
 import { signAccessToken, signRefreshToken, verifyRefreshToken } from '../tokens.ts';
-import { findUserById, findUserByLogin, hasAdmin, insertUser, updatePasswordHash, updateUser } from '../users.repository.ts';
-import { assertPasswordSize, validateEmail, validatePassword, validatePreferences, validateUsername } from '../validation.ts';
+import {
+  findUserById,
+  findUserByLogin,
+  hasAdmin,
+  insertUser,
+  updatePasswordHash,
+  updateUser,
+} from '../users.repository.ts';
+import {
+  assertPasswordSize,
+  validateEmail,
+  validatePassword,
+  validatePreferences,
+  validateUsername,
+} from '../validation.ts';
+import { toSession, toUser } from './mappers.ts';
 
 const DUPLICATE_MESSAGE = 'username or email already registered';
 const INVALID_CREDENTIALS = 'invalid credentials';
 const INVALID_REFRESH_TOKEN = 'invalid refresh token';
 const MAX_LOGIN_LENGTH = 254;
 const MAX_USER_AGENT_LENGTH = 256;
-
-export interface AuthPayload {
-  accessToken: string;
-  refreshToken: string;
-  sessionToken: string;
-  expiresAt: Date;
-  sessionExpiresAt: Date;
-  user: UserRow;
-}
-
-interface RegisterArgs {
-  input: { username: string; email: string; password: string };
-}
-interface LoginArgs {
-  input: { usernameOrEmail: string; password: string; userAgent?: string | null };
-}
 
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '23505';
@@ -53,7 +52,12 @@ async function buildPayload(
 ): Promise<AuthPayload> {
   const { keys, config } = ctx.auth;
   ctx.provenUserIds.add(user.id);
-  const access = await signAccessToken(keys, config, { userId: user.id, sessionId: session.id, role: user.role, tier: user.tier });
+  const access = await signAccessToken(keys, config, {
+    userId: user.id,
+    sessionId: session.id,
+    role: user.role,
+    tier: user.tier,
+  });
   const refreshToken = await signRefreshToken(
     keys,
     config,
@@ -66,7 +70,8 @@ async function buildPayload(
     sessionToken: session.token,
     expiresAt: access.expiresAt,
     sessionExpiresAt: session.expiresAt,
-    user,
+    // After `provenUserIds.add`: the payload's user sees their own private fields.
+    user: toUser(user, ctx),
   };
 }
 
@@ -89,20 +94,22 @@ async function startSession(ctx: AuthContext, user: UserRow, userAgent: string |
   return buildPayload(ctx, user, { id: session.id, expiresAt: session.expires_at, token }, refresh);
 }
 
-export const accountQueries = {
-  me: async (_parent: unknown, _args: unknown, ctx: AuthContext): Promise<UserRow | null> => {
+export const accountQueries: QueryResolvers = {
+  me: async (_parent, _args, ctx) => {
     const userId = ctx.identity.userId;
     if (!userId) return null;
     const user = await ctx.loaders.userById.load(userId);
-    return user?.is_active ? user : null;
+    return user?.is_active ? toUser(user, ctx) : null;
   },
 
-  sessions: async (_parent: unknown, _args: unknown, ctx: AuthContext): Promise<SessionRow[]> =>
-    listActiveSessions(ctx.db, requireUserId(ctx)),
+  sessions: async (_parent, _args, ctx) => {
+    const currentSessionId = callerSessionId(ctx);
+    return (await listActiveSessions(ctx.db, requireUserId(ctx))).map((row) => toSession(row, currentSessionId));
+  },
 };
 
-export const accountMutations = {
-  register: async (_parent: unknown, { input }: RegisterArgs, ctx: AuthContext): Promise<UserRow> => {
+export const accountMutations: MutationResolvers = {
+  register: async (_parent, { input }, ctx) => {
     const username = validateUsername(input.username);
     const email = validateEmail(input.email);
     const password = validatePassword(input.password);
@@ -114,23 +121,33 @@ export const accountMutations = {
     if (taken) throw badUserInput(DUPLICATE_MESSAGE, 'input.username');
     const passwordHash = await ctx.auth.passwords.hash(password);
     const bootstrapAdmin = ctx.auth.config.bootstrapAdmin;
+    let user: UserRow;
     try {
-      return await ctx.db.transaction().execute(async (trx) => {
+      user = await ctx.db.transaction().execute(async (trx) => {
         const isBootstrapAdmin =
-          bootstrapAdmin !== undefined && bootstrapAdmin.toLowerCase() === username.toLowerCase() && !(await hasAdmin(trx));
-        return insertUser(trx, { username, email, password_hash: passwordHash, role: isBootstrapAdmin ? 'admin' : 'user' });
+          bootstrapAdmin !== undefined &&
+          bootstrapAdmin.toLowerCase() === username.toLowerCase() &&
+          !(await hasAdmin(trx));
+        return insertUser(trx, {
+          username,
+          email,
+          password_hash: passwordHash,
+          role: isBootstrapAdmin ? 'admin' : 'user',
+        });
       });
     } catch (error) {
       // Lost a race with a concurrent registration of the same name or address.
       if (isUniqueViolation(error)) throw badUserInput(DUPLICATE_MESSAGE, 'input.username');
       throw error;
     }
+    return toUser(user, ctx);
   },
 
-  login: async (_parent: unknown, { input }: LoginArgs, ctx: AuthContext): Promise<AuthPayload> => {
+  login: async (_parent, { input }, ctx) => {
     assertPasswordSize(input.password, 'input.password');
     const login = input.usernameOrEmail.trim();
-    const user = login.length > 0 && login.length <= MAX_LOGIN_LENGTH ? await findUserByLogin(ctx.db, login) : undefined;
+    const user =
+      login.length > 0 && login.length <= MAX_LOGIN_LENGTH ? await findUserByLogin(ctx.db, login) : undefined;
     if (!user) {
       await ctx.auth.passwords.verifyDummy(input.password);
       throw unauthenticated(INVALID_CREDENTIALS);
@@ -141,7 +158,7 @@ export const accountMutations = {
     return startSession(ctx, user, userAgent);
   },
 
-  refresh: async (_parent: unknown, { refreshToken }: { refreshToken: string }, ctx: AuthContext): Promise<AuthPayload> => {
+  refresh: async (_parent, { refreshToken }, ctx) => {
     const claims = await verifyRefreshToken(ctx.auth.keys, ctx.auth.config, refreshToken);
     if (!claims) throw unauthenticated(INVALID_REFRESH_TOKEN);
     const tokenHash = sha256Hex(claims.jti);
@@ -175,28 +192,27 @@ export const accountMutations = {
     return buildPayload(ctx, outcome.user, outcome.session, outcome.next);
   },
 
-  logout: async (_parent: unknown, _args: unknown, ctx: AuthContext): Promise<boolean> => {
+  logout: async (_parent, _args, ctx) => {
     const userId = requireUserId(ctx);
     const sessionId = callerSessionId(ctx);
     if (!sessionId) return false;
-    const revoked = await ctx.db.transaction().execute((trx) => revokeSessions(trx, userId, { sessionIds: [sessionId] }));
+    const revoked = await ctx.db
+      .transaction()
+      .execute((trx) => revokeSessions(trx, userId, { sessionIds: [sessionId] }));
     return revoked > 0;
   },
 
-  logoutEverywhere: async (_parent: unknown, _args: unknown, ctx: AuthContext): Promise<number> => {
+  logoutEverywhere: async (_parent, _args, ctx) => {
     const userId = requireUserId(ctx);
     return ctx.db.transaction().execute((trx) => revokeSessions(trx, userId));
   },
 
-  changePassword: async (
-    _parent: unknown,
-    { currentPassword, newPassword }: { currentPassword: string; newPassword: string },
-    ctx: AuthContext,
-  ): Promise<boolean> => {
+  changePassword: async (_parent, { currentPassword, newPassword }, ctx) => {
     const userId = requireUserId(ctx);
     assertPasswordSize(currentPassword, 'currentPassword');
     validatePassword(newPassword, 'newPassword');
-    if (newPassword === currentPassword) throw badUserInput('newPassword must differ from the current password', 'newPassword');
+    if (newPassword === currentPassword)
+      throw badUserInput('newPassword must differ from the current password', 'newPassword');
     const user = await findUserById(ctx.db, userId);
     if (!user?.is_active) throw unauthenticated();
     if (!(await ctx.auth.passwords.verify(user.password_hash, currentPassword))) {
@@ -211,17 +227,17 @@ export const accountMutations = {
     return true;
   },
 
-  updatePreferences: async (_parent: unknown, { preferences }: { preferences: unknown }, ctx: AuthContext): Promise<UserRow> => {
+  updatePreferences: async (_parent, { preferences }, ctx) => {
     const userId = requireUserId(ctx);
     const value = validatePreferences(preferences);
     if (!(await ctx.loaders.userById.load(userId))?.is_active) throw unauthenticated();
     const user = await updateUser(ctx.db, userId, { preferences: JSON.stringify(value) });
     if (!user) throw unauthenticated();
     ctx.loaders.userById.clear(userId);
-    return user;
+    return toUser(user, ctx);
   },
 
-  revokeSession: async (_parent: unknown, { id }: { id: string }, ctx: AuthContext): Promise<boolean> => {
+  revokeSession: async (_parent, { id }, ctx) => {
     const userId = requireUserId(ctx);
     const sessionId = requireUuid(id, 'id');
     return ctx.db.transaction().execute(async (trx) => {
@@ -235,13 +251,4 @@ export const accountMutations = {
       return (await revokeSessions(trx, userId, { sessionIds: [sessionId] })) > 0;
     });
   },
-};
-
-export const sessionFields = {
-  id: (session: SessionRow) => session.id,
-  createdAt: (session: SessionRow) => session.created_at,
-  expiresAt: (session: SessionRow) => session.expires_at,
-  lastSeenAt: (session: SessionRow) => session.last_seen_at,
-  userAgent: (session: SessionRow) => session.user_agent,
-  current: (session: SessionRow, _args: unknown, ctx: AuthContext) => session.id === callerSessionId(ctx),
 };

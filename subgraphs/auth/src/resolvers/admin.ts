@@ -8,14 +8,15 @@ import {
   requireIntInRange,
   requireUuid,
   type PageInfo,
-  type Role,
   type Tier,
 } from '@supergraph/kit';
 import type { UserRow } from '../auth.table.ts';
 import { revokeAllApiKeys } from '../api-keys.repository.ts';
 import { requireUserId, type AuthContext } from '../context.ts';
+import type { MutationResolvers, QueryResolvers, User } from '../generated/resolvers.ts';
 import { countActiveSessions, revokeSessions } from '../sessions.repository.ts';
 import { countUsersByTier, findUserById, listUsers, updateUser, type UserKeyset } from '../users.repository.ts';
+import { roleOf, tierOf, toUser, toUserTier } from './mappers.ts';
 
 const TIERS: readonly Tier[] = ['free', 'pro', 'enterprise'];
 
@@ -50,22 +51,23 @@ function requireOtherUser(callerId: string, userId: string): void {
   if (callerId === userId) throw badUserInput('admins cannot change their own role or deactivate themselves', 'userId');
 }
 
-async function changeUser(ctx: AuthContext, userId: string, changes: Parameters<typeof updateUser>[2]): Promise<UserRow> {
+async function changeUser(ctx: AuthContext, userId: string, changes: Parameters<typeof updateUser>[2]): Promise<User> {
   const user = await updateUser(ctx.db, userId, changes);
   if (!user) throw notFound('user not found');
   ctx.loaders.userById.clear(userId);
-  return user;
+  return toUser(user, ctx);
 }
 
-export const adminQueries = {
-  users: async (_parent: unknown, args: { first?: number | null; after?: string | null }, ctx: AuthContext) => {
+export const adminQueries: QueryResolvers = {
+  users: async (_parent, args, ctx) => {
     await requireCurrentAdmin(ctx);
+    // `first` has a default, but a client may still pass an explicit null.
     const first = requireIntInRange(args.first ?? 20, 'first', 1, 100);
     const cursor = args.after ? decodeCursor(args.after, isUserCursor, 'after') : null;
     const after: UserKeyset | null = cursor ? { createdAt: new Date(cursor.c), id: cursor.i.toLowerCase() } : null;
     const rows = await listUsers(ctx.db, first + 1, after);
     const page = rows.slice(0, first);
-    const edges = page.map((user) => ({ cursor: cursorOf(user), node: user }));
+    const edges = page.map((user) => ({ cursor: cursorOf(user), node: toUser(user, ctx) }));
     const pageInfo: PageInfo = {
       hasNextPage: rows.length > first,
       hasPreviousPage: after !== null,
@@ -75,9 +77,12 @@ export const adminQueries = {
     return { edges, pageInfo };
   },
 
-  platformStats: async (_parent: unknown, _args: unknown, ctx: AuthContext) => {
+  platformStats: async (_parent, _args, ctx) => {
     const counts = await countUsersByTier(ctx.db);
-    const usersByTier = TIERS.map((tier) => ({ tier, users: counts.find((row) => row.tier === tier)?.users ?? 0 }));
+    const usersByTier = TIERS.map((tier) => ({
+      tier: toUserTier(tier),
+      users: counts.find((row) => row.tier === tier)?.users ?? 0,
+    }));
     return {
       totalUsers: usersByTier.reduce((sum, row) => sum + row.users, 0),
       usersByTier,
@@ -86,20 +91,20 @@ export const adminQueries = {
   },
 };
 
-export const adminMutations = {
-  setUserRole: async (_parent: unknown, args: { userId: string; role: Role }, ctx: AuthContext): Promise<UserRow> => {
+export const adminMutations: MutationResolvers = {
+  setUserRole: async (_parent, args, ctx) => {
     const callerId = await requireCurrentAdmin(ctx);
     const userId = requireUuid(args.userId, 'userId');
     requireOtherUser(callerId, userId);
-    return changeUser(ctx, userId, { role: args.role });
+    return changeUser(ctx, userId, { role: roleOf(args.role) });
   },
 
-  setUserTier: async (_parent: unknown, args: { userId: string; tier: Tier }, ctx: AuthContext): Promise<UserRow> => {
+  setUserTier: async (_parent, args, ctx) => {
     await requireCurrentAdmin(ctx);
-    return changeUser(ctx, requireUuid(args.userId, 'userId'), { tier: args.tier });
+    return changeUser(ctx, requireUuid(args.userId, 'userId'), { tier: tierOf(args.tier) });
   },
 
-  deactivateUser: async (_parent: unknown, args: { userId: string }, ctx: AuthContext): Promise<UserRow> => {
+  deactivateUser: async (_parent, args, ctx) => {
     const callerId = await requireCurrentAdmin(ctx);
     const userId = requireUuid(args.userId, 'userId');
     requireOtherUser(callerId, userId);
@@ -111,10 +116,10 @@ export const adminMutations = {
       return updated;
     });
     ctx.loaders.userById.clear(userId);
-    return user;
+    return toUser(user, ctx);
   },
 
-  reactivateUser: async (_parent: unknown, args: { userId: string }, ctx: AuthContext): Promise<UserRow> => {
+  reactivateUser: async (_parent, args, ctx) => {
     await requireCurrentAdmin(ctx);
     return changeUser(ctx, requireUuid(args.userId, 'userId'), { is_active: true });
   },

@@ -1,24 +1,23 @@
-import { badUserInput, conflict, forbidden, notFound, requireUuid, scopesForRoles, unauthenticated } from '@supergraph/kit';
-import type { Transaction } from 'kysely';
 import {
-  countActiveApiKeys,
-  insertApiKey,
-  listApiKeys,
-  lockOwnApiKey,
-  revokeApiKey,
-} from '../api-keys.repository.ts';
-import type { ApiKeyRow, AuthDb } from '../auth.table.ts';
+  badUserInput,
+  conflict,
+  forbidden,
+  notFound,
+  requireUuid,
+  scopesForRoles,
+  unauthenticated,
+} from '@supergraph/kit';
+import type { Transaction } from 'kysely';
+import { countActiveApiKeys, insertApiKey, listApiKeys, lockOwnApiKey, revokeApiKey } from '../api-keys.repository.ts';
+import type { AuthDb } from '../auth.table.ts';
 import { requireUserId, type AuthContext } from '../context.ts';
+import type { CreatedApiKey, MutationResolvers, QueryResolvers } from '../generated/resolvers.ts';
 import { generateApiKey, sha256Hex } from '../secrets.ts';
 import { lockUser } from '../users.repository.ts';
 import { validateApiKeyName, validateApiKeyScopes } from '../validation.ts';
+import { toApiKey } from './mappers.ts';
 
 export const MAX_ACTIVE_API_KEYS = 50;
-
-export interface CreatedApiKey {
-  key: string;
-  apiKey: ApiKeyRow;
-}
 
 /**
  * Scopes the caller may hand to a key: what this request carries (an API-key
@@ -31,22 +30,23 @@ async function grantableScopes(trx: Transaction<AuthDb>, ctx: AuthContext, userI
   return ctx.identity.scopes.filter((scope) => roleScopes.includes(scope));
 }
 
-async function issueKey(trx: Transaction<AuthDb>, userId: string, name: string, scopes: readonly string[]): Promise<CreatedApiKey> {
+async function issueKey(
+  trx: Transaction<AuthDb>,
+  userId: string,
+  name: string,
+  scopes: readonly string[],
+): Promise<CreatedApiKey> {
   const { key, prefix } = generateApiKey();
   const apiKey = await insertApiKey(trx, { userId, name, prefix, keyHash: sha256Hex(key), scopes });
-  return { key, apiKey };
+  return { key, apiKey: toApiKey(apiKey) };
 }
 
-export const apiKeyQueries = {
-  apiKeys: async (_parent: unknown, _args: unknown, ctx: AuthContext): Promise<ApiKeyRow[]> => listApiKeys(ctx.db, requireUserId(ctx)),
+export const apiKeyQueries: QueryResolvers = {
+  apiKeys: async (_parent, _args, ctx) => (await listApiKeys(ctx.db, requireUserId(ctx))).map(toApiKey),
 };
 
-export const apiKeyMutations = {
-  createApiKey: async (
-    _parent: unknown,
-    args: { name: string; scopes: string[] },
-    ctx: AuthContext,
-  ): Promise<CreatedApiKey> => {
+export const apiKeyMutations: MutationResolvers = {
+  createApiKey: async (_parent, args, ctx) => {
     const userId = requireUserId(ctx);
     const name = validateApiKeyName(args.name);
     if (args.scopes.length === 0) throw badUserInput('scopes must not be empty', 'scopes');
@@ -60,15 +60,15 @@ export const apiKeyMutations = {
     });
   },
 
-  revokeApiKey: async (_parent: unknown, { id }: { id: string }, ctx: AuthContext): Promise<ApiKeyRow> => {
+  revokeApiKey: async (_parent, { id }, ctx) => {
     const userId = requireUserId(ctx);
     const keyId = requireUuid(id, 'id');
     const revoked = await revokeApiKey(ctx.db, userId, keyId);
     if (!revoked) throw notFound('API key not found');
-    return revoked;
+    return toApiKey(revoked);
   },
 
-  regenerateApiKey: async (_parent: unknown, { id }: { id: string }, ctx: AuthContext): Promise<CreatedApiKey> => {
+  regenerateApiKey: async (_parent, { id }, ctx) => {
     const userId = requireUserId(ctx);
     const keyId = requireUuid(id, 'id');
     return ctx.db.transaction().execute(async (trx) => {
@@ -84,14 +84,4 @@ export const apiKeyMutations = {
       return issueKey(trx, userId, old.name, old.scopes);
     });
   },
-};
-
-export const apiKeyFields = {
-  id: (key: ApiKeyRow) => key.id,
-  name: (key: ApiKeyRow) => key.name,
-  prefix: (key: ApiKeyRow) => key.prefix,
-  scopes: (key: ApiKeyRow) => key.scopes,
-  createdAt: (key: ApiKeyRow) => key.created_at,
-  lastUsedAt: (key: ApiKeyRow) => key.last_used_at,
-  revokedAt: (key: ApiKeyRow) => key.revoked_at,
 };

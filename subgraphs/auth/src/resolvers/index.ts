@@ -1,20 +1,16 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
-import type { AuthContext } from '../context.ts';
-import { accountMutations, accountQueries, sessionFields } from './account.ts';
+import type { Resolvers } from '../generated/resolvers.ts';
+import { accountMutations, accountQueries } from './account.ts';
 import { adminMutations, adminQueries } from './admin.ts';
-import { apiKeyFields, apiKeyMutations, apiKeyQueries } from './api-keys.ts';
+import { apiKeyMutations, apiKeyQueries } from './api-keys.ts';
 import { internalQueries } from './internal.ts';
-import { userResolvers, userRoleValues, userTierValues } from './User.ts';
+import { userResolvers } from './User.ts';
 
-export const resolvers: GraphQLResolverMap<AuthContext> = {
+/** Every other type resolves from the shapes in `mappers.ts` with default field resolvers. */
+export const resolvers: Resolvers = {
   JSON: JSONResolver,
   DateTime: DateTimeResolver,
   Query: { ...accountQueries, ...apiKeyQueries, ...adminQueries, ...internalQueries },
   Mutation: { ...accountMutations, ...apiKeyMutations, ...adminMutations },
   User: userResolvers,
-  UserRole: userRoleValues,
-  UserTier: userTierValues,
-  Session: sessionFields,
-  ApiKey: apiKeyFields,
-} as GraphQLResolverMap<AuthContext>;
+};

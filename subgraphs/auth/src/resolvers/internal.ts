@@ -1,16 +1,8 @@
 import { badUserInput, scopesForRoles, type Role } from '@supergraph/kit';
 import { findActiveApiKeyByHash, touchApiKey } from '../api-keys.repository.ts';
-import type { AuthContext } from '../context.ts';
+import type { QueryResolvers, ResolvedCredential } from '../generated/resolvers.ts';
 import { looksLikeApiKey, looksLikeSessionToken, sha256Hex } from '../secrets.ts';
 import { findActiveSessionByTokenHash, touchSession } from '../sessions.repository.ts';
-
-export interface ResolvedCredential {
-  userId: string;
-  roles: Role[];
-  scopes: string[];
-  tier: string;
-  sessionId: string | null;
-}
 
 const MINUTE_MS = 60_000;
 
@@ -18,11 +10,11 @@ const MINUTE_MS = 60_000;
  * The gateway's lookup for `X-API-Key` / `X-Session-Token`. Null for anything
  * unknown, revoked, expired or belonging to a deactivated user.
  */
-async function resolveCredential(
-  _parent: unknown,
-  { apiKey, sessionToken }: { apiKey?: string | null; sessionToken?: string | null },
-  ctx: AuthContext,
-): Promise<ResolvedCredential | null> {
+const resolveCredential: QueryResolvers['resolveCredential'] = async (
+  _parent,
+  { apiKey, sessionToken },
+  ctx,
+): Promise<ResolvedCredential | null> => {
   const hasApiKey = typeof apiKey === 'string';
   const hasSessionToken = typeof sessionToken === 'string';
   if (hasApiKey === hasSessionToken) throw badUserInput('pass exactly one of apiKey and sessionToken', 'apiKey');
@@ -50,6 +42,6 @@ async function resolveCredential(
     tier: session.tier,
     sessionId: session.sessionId,
   };
-}
+};
 
-export const internalQueries = { resolveCredential };
+export const internalQueries: QueryResolvers = { resolveCredential };

@@ -1,0 +1,109 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import {
+  checkRateLimit,
+  ErrorCode,
+  parseWindow,
+  rateLimited,
+  rateLimitRulesFromSdl,
+  type Identity,
+  type RateLimitDecision,
+  type RateLimiterOptions,
+  type RateLimitRule,
+  type Redis,
+} from '@supergraph/kit';
+import { GraphQLError, type DocumentNode, type GraphQLFieldResolver } from 'graphql';
+
+/**
+ * How `startAuthSubgraph` limits: per-field replacements of the SDL's
+ * `@rateLimit` values by coordinate (`{ 'Mutation.login': { max: 20 } }`), a
+ * Redis key prefix, what to do when Redis fails, or `disabled` (tests and
+ * benchmarks only; production refuses it).
+ */
+export type AuthRateLimits = Pick<RateLimiterOptions, 'prefix' | 'overrides' | 'disabled' | 'onStoreError'>;
+
+export const AUTH_RATE_LIMIT_PREFIX = 'supergraph:rl:auth:';
+
+/** The counter owner: always the client IP the gateway saw, one shared bucket when it sent none. */
+export function clientIpBucket(identity: Identity): string {
+  return identity.clientIp ? `ip:${identity.clientIp}` : 'ip:unknown';
+}
+
+/**
+ * Counts every call of a field carrying `@rateLimit` in `typeDefs` per client
+ * IP before it runs, with the kit's atomic sliding window in Redis; over the
+ * limit it throws RATE_LIMITED with `extensions.retryAfterSeconds`. Refused
+ * calls are not counted.
+ *
+ * Why not kit's `withRateLimits`: it keys signed-in callers by user and
+ * multiplies `max` by tier. These fields guard account creation and password
+ * guessing, so holding a token (or a pro account) must not buy a fresh
+ * budget: one signed-in account could otherwise register accounts without
+ * bound, each with its own allowance.
+ *
+ * @example
+ * const limited = withClientIpRateLimits(typeDefs, resolvers, redis, { overrides: { 'Mutation.login': { max: 20 } } });
+ */
+export function withClientIpRateLimits<TContext extends { identity: Identity }>(
+  typeDefs: DocumentNode,
+  resolvers: GraphQLResolverMap<TContext>,
+  redis: Redis,
+  options: AuthRateLimits = {},
+): GraphQLResolverMap<TContext> {
+  const rules = rateLimitRulesFromSdl(typeDefs);
+  const known = new Set(rules.map((rule) => rule.coordinate));
+  const unknown = Object.keys(options.overrides ?? {}).filter((coordinate) => !known.has(coordinate));
+  if (unknown.length > 0) {
+    throw new RangeError(
+      `rate-limit overrides for fields without @rateLimit: ${unknown.join(', ')} (limited: ${[...known].join(', ')})`,
+    );
+  }
+  if (options.disabled) return resolvers;
+  const wrapped: GraphQLResolverMap<TContext> = { ...resolvers };
+  for (const rule of rules) {
+    const [typeName, fieldName] = rule.coordinate.split('.') as [string, string];
+    const typeResolvers = wrapped[typeName] as Record<string, unknown> | undefined;
+    const resolve = typeResolvers?.[fieldName];
+    if (typeof resolve !== 'function') {
+      throw new Error(`@rateLimit on ${rule.coordinate}, which has no resolver function`);
+    }
+    const limit = { ...rule, ...options.overrides?.[rule.coordinate] };
+    const limited: GraphQLFieldResolver<unknown, TContext> = async (source, args, context, info) => {
+      await enforce(limit, context.identity, redis, options);
+      return (resolve as GraphQLFieldResolver<unknown, TContext>)(source, args, context, info);
+    };
+    wrapped[typeName] = { ...typeResolvers, [fieldName]: limited } as GraphQLResolverMap<TContext>[string];
+  }
+  return wrapped;
+}
+
+async function enforce(rule: RateLimitRule, identity: Identity, redis: Redis, options: AuthRateLimits): Promise<void> {
+  const key = `${options.prefix ?? AUTH_RATE_LIMIT_PREFIX}${rule.coordinate}:${clientIpBucket(identity)}`;
+  let decision: RateLimitDecision;
+  try {
+    decision = await checkRateLimit(redis, key, rule.max, rule.windowMs);
+  } catch (error) {
+    console.error(
+      `[auth] rate-limit store error on ${rule.coordinate}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    if (options.onStoreError === 'deny') {
+      throw new GraphQLError('Rate limiting is unavailable; try again shortly', {
+        extensions: { code: ErrorCode.ServiceUnavailable },
+      });
+    }
+    return;
+  }
+  if (!decision.allowed) throw rateLimited(decision.retryAfterMs / 1000, rule.message);
+}
+
+/**
+ * `"5/1h"` (max per window) or `"5"` (max, the SDL's window) from an
+ * `AUTH_RATE_LIMIT_*` variable; undefined when unset.
+ */
+export function parseRateLimit(text: string | undefined): { max: number; windowMs?: number } | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const match = /^(\d+)(?:\s*\/\s*(.+))?$/.exec(text.trim());
+  if (!match) throw new RangeError(`invalid rate limit "${text}" (use e.g. 5/1h or 5)`);
+  const limit: { max: number; windowMs?: number } = { max: Number(match[1]) };
+  if (match[2] !== undefined) limit.windowMs = parseWindow(match[2]);
+  return limit;
+}
