@@ -12,3 +12,4 @@ export * from './subgraph.ts';
 export * from './validate.ts';
 export * from './wordnet.ts';
 export * from './progress.ts';
+export * from './rate-limit.ts';

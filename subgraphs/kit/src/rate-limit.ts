@@ -1,0 +1,318 @@
+/**
+ * Rate limits shared by every subgraph: the `@rateLimit(window: "1h", max: 30)`
+ * directive syntax of `graphql-rate-limit`, enforced with an atomic counter in
+ * Redis.
+ *
+ * Why not graphql-rate-limit's own directive and `RedisStore`: its limiter
+ * reads the caller's timestamps (`getForIdentity`), decides in Node, then
+ * writes them back (`setForIdentity`). Two requests (or two processes) that
+ * read before either writes both see room and both pass, so 50 concurrent
+ * calls against a limit of 10 admit far more than 10. The `Store` interface
+ * cannot be made atomic (the read does not know the window or the limit, the
+ * write cannot refuse), its directive is a graphql-tools v7
+ * `SchemaDirectiveVisitor` that `buildSubgraphSchema` does not run, and it
+ * reports a message but no retry time. So we keep its SDL (same arguments,
+ * `window` in `ms` syntax) and count with one Lua script instead: trim the
+ * sliding window, count, admit or refuse, all inside Redis, timed by Redis'
+ * own clock so every process agrees.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  defaultFieldResolver,
+  GraphQLError,
+  Kind,
+  type DocumentNode,
+  type GraphQLFieldResolver,
+  type ValueNode,
+} from 'graphql';
+import type { Redis } from 'ioredis';
+import { ErrorCode, rateLimited } from './errors.ts';
+import type { Identity, Tier } from './identity.ts';
+
+/** Declare this in a subgraph SDL that uses `@rateLimit`; it stays subgraph-local (not composed). */
+export const RATE_LIMIT_DIRECTIVE_SDL =
+  'directive @rateLimit(max: Int, window: String, message: String, identityArgs: [String], arrayLengthField: String) on FIELD_DEFINITION';
+
+/** How many times the free-tier `max` each tier gets. */
+export const DEFAULT_TIER_MULTIPLIERS: Readonly<Record<Tier, number>> = Object.freeze({
+  free: 1,
+  pro: 5,
+  enterprise: 20,
+});
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** Calls counted in the window after this one (or at refusal). */
+  count: number;
+  limit: number;
+  /** 0 when allowed; otherwise how long until enough calls leave the window. */
+  retryAfterMs: number;
+}
+
+/**
+ * Sliding-window log in a sorted set: KEYS[1] the counter, ARGV = window ms,
+ * max, cost, member prefix. Redis runs a script atomically, so concurrent
+ * callers (any process) are serialised here. TIME before the first write is
+ * allowed since Redis 5 (effects replication).
+ */
+const SLIDING_WINDOW_LUA = `
+local key = KEYS[1]
+local window = tonumber(ARGV[1])
+local max = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local count = redis.call('ZCARD', key)
+if count + cost <= max then
+  for i = 1, cost do
+    redis.call('ZADD', key, now, ARGV[4] .. ':' .. i)
+  end
+  redis.call('PEXPIRE', key, window)
+  return {1, count + cost, 0}
+end
+local retry = window
+if cost <= max and count > 0 then
+  local index = count + cost - max - 1
+  local entry = redis.call('ZRANGE', key, index, index, 'WITHSCORES')
+  if entry[2] then retry = tonumber(entry[2]) + window - now end
+end
+return {0, count, retry}
+`;
+
+const COMMAND = 'supergraphRateLimit';
+
+type RateLimitRedis = Redis & {
+  [COMMAND](
+    key: string,
+    windowMs: number,
+    max: number,
+    cost: number,
+    member: string,
+  ): Promise<[number, number, number]>;
+};
+
+function withCommand(redis: Redis): RateLimitRedis {
+  const client = redis as RateLimitRedis;
+  if (typeof client[COMMAND] !== 'function') {
+    redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: SLIDING_WINDOW_LUA });
+  }
+  return client;
+}
+
+/**
+ * Atomically counts `cost` calls against `max` per sliding `windowMs` under
+ * `key`. Refused calls are not counted, so a client that keeps hammering gets
+ * in again as soon as its old calls leave the window. Works against Redis and
+ * ioredis-mock (which runs Lua too).
+ *
+ * @example
+ * const { allowed, retryAfterMs } = await checkRateLimit(redis, 'rl:login:ip:1.2.3.4', 10, 3_600_000);
+ */
+export async function checkRateLimit(
+  redis: Redis,
+  key: string,
+  max: number,
+  windowMs: number,
+  cost = 1,
+): Promise<RateLimitDecision> {
+  if (!Number.isInteger(max) || max < 0) throw new RangeError(`max must be a non-negative integer, got ${max}`);
+  if (!Number.isInteger(windowMs) || windowMs < 1)
+    throw new RangeError(`windowMs must be a positive integer, got ${windowMs}`);
+  const [allowed, count, retry] = await withCommand(redis)[COMMAND](
+    key,
+    windowMs,
+    max,
+    Math.max(1, cost),
+    randomUUID(),
+  );
+  return { allowed: Number(allowed) === 1, count: Number(count), limit: max, retryAfterMs: Math.max(0, Number(retry)) };
+}
+
+const WINDOW = /^(\d+)\s*(ms|s|m|h|d)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `"1h"`, `"30m"`, `"10s"`, `"500ms"`, `"2d"` or a bare number of ms (the subset of `ms` syntax we use). */
+export function parseWindow(window: string): number {
+  const match = WINDOW.exec(window.trim());
+  if (!match) throw new RangeError(`invalid rate-limit window "${window}" (use e.g. "1h", "30m", "10s")`);
+  const ms = Number(match[1]) * (UNIT_MS[match[2] ?? 'ms'] ?? 1);
+  if (ms < 1) throw new RangeError(`rate-limit window "${window}" must be positive`);
+  return ms;
+}
+
+/** One `@rateLimit` use, by schema coordinate (`Query.searchKnowledge`). */
+export interface RateLimitRule {
+  coordinate: string;
+  max: number;
+  windowMs: number;
+  message?: string;
+  identityArgs: string[];
+  arrayLengthField?: string;
+}
+
+/** Reads every `@rateLimit` on object-type fields (and type extensions) of a subgraph SDL. */
+export function rateLimitRulesFromSdl(typeDefs: DocumentNode): RateLimitRule[] {
+  const rules: RateLimitRule[] = [];
+  for (const definition of typeDefs.definitions) {
+    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION) continue;
+    for (const field of definition.fields ?? []) {
+      const directive = field.directives?.find((d) => d.name.value === 'rateLimit');
+      if (!directive) continue;
+      const args = new Map((directive.arguments ?? []).map((arg) => [arg.name.value, arg.value]));
+      const coordinate = `${definition.name.value}.${field.name.value}`;
+      const max = intValue(args.get('max')) ?? 5;
+      const window = stringValue(args.get('window')) ?? '60s';
+      const rule: RateLimitRule = {
+        coordinate,
+        max,
+        windowMs: parseWindow(window),
+        identityArgs: listOfStrings(args.get('identityArgs')),
+      };
+      const message = stringValue(args.get('message'));
+      if (message !== undefined) rule.message = message;
+      const arrayLengthField = stringValue(args.get('arrayLengthField'));
+      if (arrayLengthField !== undefined) rule.arrayLengthField = arrayLengthField;
+      rules.push(rule);
+    }
+  }
+  return rules;
+}
+
+function intValue(node: ValueNode | undefined): number | undefined {
+  return node?.kind === Kind.INT ? Number(node.value) : undefined;
+}
+
+function stringValue(node: ValueNode | undefined): string | undefined {
+  return node?.kind === Kind.STRING ? node.value : undefined;
+}
+
+function listOfStrings(node: ValueNode | undefined): string[] {
+  if (node?.kind === Kind.STRING) return [node.value];
+  if (node?.kind !== Kind.LIST) return [];
+  return node.values.flatMap((value) => (value.kind === Kind.STRING ? [value.value] : []));
+}
+
+/** The counter owner: the user, else the client IP the gateway saw, else one shared anonymous bucket. */
+export function rateLimitIdentityKey(identity: Identity): string {
+  if (identity.userId) return `user:${identity.userId}`;
+  if (identity.clientIp) return `ip:${identity.clientIp}`;
+  return 'anonymous';
+}
+
+export interface RateLimiterOptions {
+  redis: Redis;
+  /** Key prefix in Redis; default `supergraph:rl:`. */
+  prefix?: string;
+  /** Multiplier of the SDL `max` per tier; default {@link DEFAULT_TIER_MULTIPLIERS}. */
+  tierMultipliers?: Partial<Record<Tier, number>>;
+  /** Per-coordinate replacements of the SDL values (env-configurable), e.g. `{ 'Query.searchKnowledge': { max: 60 } }`. */
+  overrides?: Readonly<Record<string, { max?: number; windowMs?: number }>>;
+  /** Turns enforcement off (benchmarks); never in production. */
+  disabled?: boolean;
+  /** When Redis fails: `allow` (default, logged) keeps the API up, `deny` answers SERVICE_UNAVAILABLE. */
+  onStoreError?: 'allow' | 'deny';
+}
+
+type ResolverMap = Record<string, unknown>;
+
+/**
+ * Wraps the resolvers of every field carrying `@rateLimit` in `typeDefs` so
+ * each call is counted first (after `@authenticated`/`@requiresScopes`, which
+ * wrap outside it, so refused callers spend no quota). Over limit it throws
+ * RATE_LIMITED with `extensions.retryAfterSeconds`.
+ *
+ * @example
+ * startSubgraph({ typeDefs, resolvers: withRateLimits(typeDefs, resolvers, { redis }), ... })
+ */
+export function withRateLimits<TResolvers extends ResolverMap>(
+  typeDefs: DocumentNode,
+  resolvers: TResolvers,
+  options: RateLimiterOptions,
+): TResolvers {
+  const rules = rateLimitRulesFromSdl(typeDefs);
+  if (options.disabled || rules.length === 0) return resolvers;
+  const wrapped: ResolverMap = { ...resolvers };
+  for (const rule of rules) {
+    const [typeName, fieldName] = rule.coordinate.split('.') as [string, string];
+    const typeResolvers = { ...((wrapped[typeName] as Record<string, unknown> | undefined) ?? {}) };
+    const existing = typeResolvers[fieldName];
+    const resolve =
+      typeof existing === 'function'
+        ? (existing as GraphQLFieldResolver<unknown, unknown>)
+        : ((existing as { resolve?: GraphQLFieldResolver<unknown, unknown> } | undefined)?.resolve ??
+          defaultFieldResolver);
+    const limited: GraphQLFieldResolver<unknown, { identity: Identity }> = async (source, args, context, info) => {
+      await enforceRule(rule, args, context.identity, options);
+      return resolve(source, args, context, info);
+    };
+    typeResolvers[fieldName] =
+      typeof existing === 'object' && existing !== null ? { ...existing, resolve: limited } : limited;
+    wrapped[typeName] = typeResolvers;
+  }
+  return wrapped as TResolvers;
+}
+
+async function enforceRule(
+  rule: RateLimitRule,
+  args: Record<string, unknown>,
+  identity: Identity,
+  options: RateLimiterOptions,
+) {
+  const override = options.overrides?.[rule.coordinate];
+  const multiplier = { ...DEFAULT_TIER_MULTIPLIERS, ...options.tierMultipliers }[identity.tier] ?? 1;
+  const max = Math.floor((override?.max ?? rule.max) * multiplier);
+  const windowMs = override?.windowMs ?? rule.windowMs;
+  const argsKey = rule.identityArgs.map((name) => String(args[name] ?? '')).join(':');
+  const key = `${options.prefix ?? 'supergraph:rl:'}${rule.coordinate}:${rateLimitIdentityKey(identity)}${argsKey ? `:${argsKey}` : ''}`;
+  const list = rule.arrayLengthField ? args[rule.arrayLengthField] : undefined;
+  const cost = Array.isArray(list) ? Math.max(1, list.length) : 1;
+  let decision: RateLimitDecision;
+  try {
+    decision = await checkRateLimit(options.redis, key, max, windowMs, cost);
+  } catch (error) {
+    console.error(
+      `[rate-limit] store error on ${rule.coordinate}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    if (options.onStoreError === 'deny') {
+      throw new GraphQLError('Rate limiting is unavailable; try again shortly', {
+        extensions: { code: ErrorCode.ServiceUnavailable },
+      });
+    }
+    return;
+  }
+  if (!decision.allowed) throw rateLimited(decision.retryAfterMs / 1000, rule.message);
+}
+
+/** Parses `pro=5,enterprise=20` (env) into tier multipliers. */
+export function parseTierMultipliers(text: string | undefined): Partial<Record<Tier, number>> {
+  const result: Partial<Record<Tier, number>> = {};
+  for (const part of (text ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
+    const [tier, value] = part.split('=').map((item) => item.trim());
+    const number = Number(value);
+    if ((tier !== 'free' && tier !== 'pro' && tier !== 'enterprise') || !Number.isFinite(number) || number <= 0) {
+      throw new RangeError(`invalid tier multiplier "${part}" (use e.g. pro=5,enterprise=20)`);
+    }
+    result[tier] = number;
+  }
+  return result;
+}
+
+/** Parses `Query.searchKnowledge=30/1h,Query.askKnowledge=20` (env) into per-field overrides. */
+export function parseRateLimitOverrides(text: string | undefined): Record<string, { max?: number; windowMs?: number }> {
+  const result: Record<string, { max?: number; windowMs?: number }> = {};
+  for (const part of (text ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
+    const match = /^([A-Za-z_]\w*\.[A-Za-z_]\w*)=(\d+)(?:\/(.+))?$/.exec(part);
+    if (!match) throw new RangeError(`invalid rate-limit override "${part}" (use e.g. Query.searchKnowledge=30/1h)`);
+    const entry: { max?: number; windowMs?: number } = { max: Number(match[2]) };
+    if (match[3]) entry.windowMs = parseWindow(match[3]);
+    result[match[1] as string] = entry;
+  }
+  return result;
+}

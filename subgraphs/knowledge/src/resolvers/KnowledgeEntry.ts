@@ -1,0 +1,13 @@
+import type { KnowledgeEntryResolvers } from '../generated/resolvers.ts';
+import { toKnowledgeEntry } from './mappers.ts';
+
+export const KnowledgeEntry: KnowledgeEntryResolvers = {
+  async __resolveReference(reference, ctx) {
+    const row = await ctx.loaders.entryById.load(reference.id);
+    return row ? toKnowledgeEntry(row) : null;
+  },
+  /** A reference the gateway resolves in the auth subgraph; no query here. */
+  author(entry) {
+    return entry.authorId ? { __typename: 'User' as const, id: entry.authorId } : null;
+  },
+};

@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'graphql';
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from 'kysely';
+import { createDatabase, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
+import {
+  createRedis,
+  startSubgraph,
+  withRateLimits,
+  type RateLimiterOptions,
+  type Redis,
+  type RunningSubgraph,
+  type SubgraphOptions,
+} from '@supergraph/kit';
+import type { CryptoKey, KeyObject } from 'jose';
+import type { KnowledgeContext, SearchSettings } from './context.ts';
+import type { KnowledgeDb } from './knowledge.table.ts';
+import { createLoaders } from './loaders.ts';
+import { resolvers } from './resolvers/index.ts';
+
+export type { RunningSubgraph } from '@supergraph/kit';
+
+/** What knowledge owns in PostgreSQL (used by `npm run migrate` and the tests). */
+export const databaseSpec: SubgraphDatabaseSpec = {
+  name: 'knowledge',
+  role: 'supergraph_knowledge',
+  schemas: [{ schema: 'knowledge', migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)) }],
+  extensions: ['pg_trgm'],
+};
+
+export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+
+export const DEFAULT_SEARCH_SETTINGS: Readonly<SearchSettings> = Object.freeze({
+  candidateCap: 1000,
+  fuzzyBelow: 3,
+  countCap: 10_000,
+});
+
+export interface KnowledgeDeps {
+  target: DatabaseTarget;
+  /** The gateway's public key for internal tokens. */
+  internalTokenKey: CryptoKey | KeyObject;
+  /** Rate-limit counters; an in-process stand-in (ioredis-mock) when absent. The caller closes what it passes. */
+  redis?: Redis;
+  /** Tier multipliers, per-field overrides (env), or `disabled` for benchmarks. */
+  rateLimits?: Omit<RateLimiterOptions, 'redis'>;
+  search?: Partial<SearchSettings>;
+  /** Called once per SQL statement executed (tests count queries with it). */
+  onQuery?: () => void;
+  poolMax?: number;
+}
+
+/** Counts executed statements: Kysely hands every result, query builder or raw `sql`, through plugins. */
+class QueryObserver implements KyselyPlugin {
+  readonly #onQuery: () => void;
+
+  constructor(onQuery: () => void) {
+    this.#onQuery = onQuery;
+  }
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    return args.node;
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    this.#onQuery();
+    return args.result;
+  }
+}
+
+/**
+ * Starts the knowledge subgraph on `port` (0: any free port). Migrations must
+ * have run (`migrateAll(target, [databaseSpec])`).
+ *
+ * @example
+ * const running = await startKnowledgeSubgraph({ target, internalTokenKey }, 0);
+ * // ... running.url, then await running.stop();
+ */
+export async function startKnowledgeSubgraph(
+  deps: KnowledgeDeps,
+  port: number,
+  host?: string,
+): Promise<RunningSubgraph> {
+  const database = createDatabase<KnowledgeDb>(deps.target, { schema: 'knowledge', poolMax: deps.poolMax ?? 10 });
+  const db = deps.onQuery ? database.db.withPlugin(new QueryObserver(deps.onQuery)) : database.db;
+  const ownsRedis = deps.redis === undefined;
+  const redis = deps.redis ?? (await createRedis(undefined));
+  const search: SearchSettings = { ...DEFAULT_SEARCH_SETTINGS, ...deps.search };
+  // The generated `Resolvers` types model `__resolveReference(reference, ctx, info)`, which
+  // Apollo's resolver map (field-resolver signatures only) cannot express; resolvers/*.ts
+  // are checked against the generated types.
+  const resolverMap = resolvers as SubgraphOptions<KnowledgeContext>['resolvers'];
+  try {
+    return await startSubgraph<KnowledgeContext>(
+      {
+        name: 'knowledge',
+        typeDefs,
+        resolvers: withRateLimits(typeDefs, resolverMap, { ...deps.rateLimits, redis }),
+        internalTokenKey: deps.internalTokenKey,
+        createContext: (base) => ({ ...base, db, loaders: createLoaders(db), search }),
+        ready: database.ping,
+        close: async () => {
+          await database.close();
+          if (ownsRedis) redis.disconnect();
+        },
+      },
+      port,
+      host,
+    );
+  } catch (error) {
+    await database.close();
+    if (ownsRedis) redis.disconnect();
+    throw error;
+  }
+}
