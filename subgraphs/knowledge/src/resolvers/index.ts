@@ -1,4 +1,4 @@
-import { DateTime } from './DateTime.ts';
+import { DateTimeResolver as DateTime } from 'graphql-scalars';
 import { KnowledgeEntry } from './KnowledgeEntry.ts';
 import { Mutation } from './Mutation.ts';
 import { KnowledgeSearchConnection, Query } from './Query.ts';
