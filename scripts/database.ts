@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { openEmbeddedPostgres, migrateAll, urlForRole, type DatabaseTarget, type MigrateReport, type SubgraphDatabaseSpec } from '@supergraph/db';
+import {
+  openEmbeddedPostgres,
+  migrateAll,
+  urlForRole,
+  type DatabaseTarget,
+  type MigrateReport,
+  type SubgraphDatabaseSpec,
+} from '@supergraph/db';
 import { databaseSpec as authSpec } from '@supergraph/auth';
 import { databaseSpec as knowledgeSpec } from '@supergraph/knowledge';
 import { databaseSpec as storageUnitsSpec } from '@supergraph/storage-units';

@@ -119,7 +119,9 @@ const SCALAR_TS: Record<string, string> = {
 };
 
 function tsType(row: ColumnRow): string {
-  const base = row.element_type ? `${SCALAR_TS[row.element_type] ?? 'unknown'}[]` : (SCALAR_TS[row.type_name] ?? 'unknown');
+  const base = row.element_type
+    ? `${SCALAR_TS[row.element_type] ?? 'unknown'}[]`
+    : (SCALAR_TS[row.type_name] ?? 'unknown');
   return row.not_null ? base : `${base} | null`;
 }
 
@@ -127,13 +129,19 @@ function pascal(value: string): string {
   return value.replace(/(^|_)([a-z])/g, (_match, _sep: string, letter: string) => letter.toUpperCase());
 }
 
-async function generateDbTypes(schemas: readonly string[], query: (schema: string) => Promise<ColumnRow[]>): Promise<string> {
+async function generateDbTypes(
+  schemas: readonly string[],
+  query: (schema: string) => Promise<ColumnRow[]>,
+): Promise<string> {
   const lines = [HEADER, "import type { ColumnType, Generated } from 'kysely';", ''];
   for (const schema of schemas) {
     const rows = await query(schema);
     const tables = new Map<string, ColumnRow[]>();
     for (const row of rows) tables.set(row.table_name, [...(tables.get(row.table_name) ?? []), row]);
-    lines.push(`/** Tables of schema \`${schema}\` as the migrations leave them. */`, `export interface ${pascal(schema)}Schema {`);
+    lines.push(
+      `/** Tables of schema \`${schema}\` as the migrations leave them. */`,
+      `export interface ${pascal(schema)}Schema {`,
+    );
     for (const [table, columns] of tables) {
       lines.push(`  ${table}: {`);
       for (const column of columns) {
@@ -198,10 +206,14 @@ async function main(): Promise<void> {
     }
   }
   if (check && stale.length > 0) {
-    console.error(`Stale generated files (run \`npm run generate\` and commit):\n${stale.map((file) => `  - ${file}`).join('\n')}`);
+    console.error(
+      `Stale generated files (run \`npm run generate\` and commit):\n${stale.map((file) => `  - ${file}`).join('\n')}`,
+    );
     process.exit(1);
   }
-  console.log(check ? 'Generated files are up to date.' : stale.length ? `Wrote ${stale.join(', ')}` : 'Nothing to regenerate.');
+  console.log(
+    check ? 'Generated files are up to date.' : stale.length ? `Wrote ${stale.join(', ')}` : 'Nothing to regenerate.',
+  );
 }
 
 main().catch((error: unknown) => {

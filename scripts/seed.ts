@@ -9,7 +9,9 @@ try {
   const { targetFor } = await migrateAndResolveTargets(admin);
   const limit = env.SEED_LIMIT !== undefined ? { limit: env.SEED_LIMIT } : {};
   const knowledge = await seedKnowledge(targetFor('knowledge'), { log: (line) => console.log(line), ...limit });
-  console.log(`[seed] knowledge: ${knowledge.added} added, ${knowledge.seen} read, ${(knowledge.durationMs / 1000).toFixed(1)} s`);
+  console.log(
+    `[seed] knowledge: ${knowledge.added} added, ${knowledge.seen} read, ${(knowledge.durationMs / 1000).toFixed(1)} s`,
+  );
   const units = await seedStorageUnits(targetFor('storage-units'), { log: (line) => console.log(line), ...limit });
   for (const unit of units.units) console.log(`[seed] ${unit.id}: ${unit.written} written, ${unit.records} records`);
   console.log(`[seed] storage units done in ${(units.durationMs / 1000).toFixed(1)} s`);

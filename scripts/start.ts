@@ -26,7 +26,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 async function main(): Promise<void> {
   if (env.NODE_ENV === 'production') {
-    throw new EnvError('npm start is the development launcher; in production run each service (see README, "Services mode").');
+    throw new EnvError(
+      'npm start is the development launcher; in production run each service (see README, "Services mode").',
+    );
   }
   const startedAt = performance.now();
   const admin = await openAdminTarget();
@@ -55,7 +57,11 @@ async function main(): Promise<void> {
       ),
     );
     subgraphs.push(
-      await startKnowledgeSubgraph({ target: targetFor('knowledge'), internalTokenKey: internalVerifyKey, redis }, env.KNOWLEDGE_PORT, env.HOST),
+      await startKnowledgeSubgraph(
+        { target: targetFor('knowledge'), internalTokenKey: internalVerifyKey, redis },
+        env.KNOWLEDGE_PORT,
+        env.HOST,
+      ),
     );
     subgraphs.push(
       await startStorageUnitsSubgraph(
@@ -85,7 +91,9 @@ async function main(): Promise<void> {
   }
 
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
-  console.log(`\nSupergraph is up in ${seconds} s (${admin.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'}, ${env.REDIS_URL ? 'Redis' : 'in-process Redis'}):`);
+  console.log(
+    `\nSupergraph is up in ${seconds} s (${admin.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'}, ${env.REDIS_URL ? 'Redis' : 'in-process Redis'}):`,
+  );
   for (const subgraph of subgraphs) console.log(`  ${subgraph.name.padEnd(14)} ${subgraph.url}`);
   console.log(`\nOpen ${subgraphs.at(-1)?.url} for Apollo Sandbox. Ctrl-C stops.\n`);
 
@@ -111,9 +119,13 @@ async function main(): Promise<void> {
       await seedKnowledge(targetFor('knowledge'), { log: (line) => console.log(line), ...limit });
       const units = await seedStorageUnits(targetFor('storage-units'), { log: (line) => console.log(line), ...limit });
       const written = units.units.reduce((sum, unit) => sum + unit.written, 0);
-      if (written > 0) console.log(`[seed] storage units: ${written} records in ${(units.durationMs / 1000).toFixed(1)} s`);
+      if (written > 0)
+        console.log(`[seed] storage units: ${written} records in ${(units.durationMs / 1000).toFixed(1)} s`);
     } catch (error) {
-      if (!stopping) console.error(`[seed] failed (the graph keeps serving): ${error instanceof Error ? error.message : String(error)}`);
+      if (!stopping)
+        console.error(
+          `[seed] failed (the graph keeps serving): ${error instanceof Error ? error.message : String(error)}`,
+        );
     }
   }
 }

@@ -25,7 +25,10 @@ describe.runIf(Boolean(process.env['DATABASE_URL']))('least privilege per subgra
 
   for (const spec of specs) {
     it(`${spec.role} owns every table of its schemas and reads no other subgraph's`, async () => {
-      const database = createDatabase({ kind: 'postgres', url: urlForRole(testDb.url!, spec.role) }, { schema: spec.schemas[0]!.schema });
+      const database = createDatabase(
+        { kind: 'postgres', url: urlForRole(testDb.url!, spec.role) },
+        { schema: spec.schemas[0]!.schema },
+      );
       try {
         const own = spec.schemas.map((entry) => entry.schema);
         const { rows: owners } = await sql<{ schemaname: string; tableowner: string }>`

@@ -3,7 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { sql, type Generated } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, createTestDatabase, migrateAll, urlForRole, type SubgraphDatabaseSpec, type TestDatabase } from './index.ts';
+import {
+  createDatabase,
+  createTestDatabase,
+  migrateAll,
+  urlForRole,
+  type SubgraphDatabaseSpec,
+  type TestDatabase,
+} from './index.ts';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test/fixtures');
 const specs: SubgraphDatabaseSpec[] = [
@@ -63,8 +70,13 @@ describe('migrateAll', () => {
       await Promise.all(
         Array.from({ length: 8 }, (_, index) =>
           db.transaction().execute(async (trx) => {
-            await trx.insertInto('notes').values({ body: `concurrent-${index}` }).execute();
-            const { rows } = await sql<{ count: string }>`select count(*) as count from beta.notes where body like 'concurrent-%'`.execute(trx);
+            await trx
+              .insertInto('notes')
+              .values({ body: `concurrent-${index}` })
+              .execute();
+            const { rows } = await sql<{
+              count: string;
+            }>`select count(*) as count from beta.notes where body like 'concurrent-%'`.execute(trx);
             expect(Number(rows[0]?.count)).toBeGreaterThan(0);
           }),
         ),

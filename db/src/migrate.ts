@@ -89,9 +89,12 @@ export async function migrateAll(
         const { error, results } = await migrator.migrateToLatest();
         for (const result of results ?? []) logResult(log, schema, result, report);
         if (error) {
-          throw new Error(`migrating schema ${schema} failed: ${error instanceof Error ? error.message : String(error)}`, {
-            cause: error,
-          });
+          throw new Error(
+            `migrating schema ${schema} failed: ${error instanceof Error ? error.message : String(error)}`,
+            {
+              cause: error,
+            },
+          );
         }
       } finally {
         await database.close();
@@ -125,8 +128,14 @@ async function ensureRole(admin: Kysely<unknown>, spec: SubgraphDatabaseSpec, pa
     await sql.raw(`alter role ${role} password '${password.replaceAll("'", "''")}'`).execute(admin);
   }
   // The owner role may be granted to the admin so it can SET ROLE (needed when the admin is not a superuser).
-  await sql.raw(`grant ${role} to current_user`).execute(admin).catch(() => {});
+  await sql
+    .raw(`grant ${role} to current_user`)
+    .execute(admin)
+    .catch(() => {});
   for (const { schema } of spec.schemas) {
-    await sql.raw(`alter schema ${quoteIdent(schema)} owner to ${role}`).execute(admin).catch(() => {});
+    await sql
+      .raw(`alter schema ${quoteIdent(schema)} owner to ${role}`)
+      .execute(admin)
+      .catch(() => {});
   }
 }

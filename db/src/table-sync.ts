@@ -17,12 +17,18 @@ export type TablesMatch<Hand, Generated> =
     ? ['tables differ', Exclude<keyof Hand, keyof Generated> | Exclude<keyof Generated, keyof Hand>]
     : {
           [T in keyof Generated & keyof Hand]: SameKeys<Hand[T], Generated[T]> extends false
-            ? ['columns differ in', T, Exclude<keyof Hand[T], keyof Generated[T]> | Exclude<keyof Generated[T], keyof Hand[T]>]
+            ? [
+                'columns differ in',
+                T,
+                Exclude<keyof Hand[T], keyof Generated[T]> | Exclude<keyof Generated[T], keyof Hand[T]>,
+              ]
             : {
-                  [C in keyof Selectable<Hand[T]> & keyof Selectable<Generated[T]>]: Selectable<Hand[T]>[C] extends Selectable<Generated[T]>[C]
-                    ? never
-                    : ['column type differs', T, C];
-                }[keyof Selectable<Hand[T]> & keyof Selectable<Generated[T]>];
+                [C in keyof Selectable<Hand[T]> & keyof Selectable<Generated[T]>]: Selectable<
+                  Hand[T]
+                >[C] extends Selectable<Generated[T]>[C]
+                  ? never
+                  : ['column type differs', T, C];
+              }[keyof Selectable<Hand[T]> & keyof Selectable<Generated[T]>];
         }[keyof Generated & keyof Hand] extends infer Problem
       ? [Problem] extends [never]
         ? true

@@ -39,7 +39,9 @@ describe('enforceAuthDirectives', () => {
 
   it('applies @requiresScopes as OR of ANDs', async () => {
     expect((await run('{ adminOnly }', user)).errors?.[0]?.extensions['code']).toBe('FORBIDDEN');
-    expect((await run('{ adminOnly }', { ...user, scopes: ['root'] })).errors?.[0]?.extensions['code']).toBe('FORBIDDEN');
+    expect((await run('{ adminOnly }', { ...user, scopes: ['root'] })).errors?.[0]?.extensions['code']).toBe(
+      'FORBIDDEN',
+    );
     expect((await run('{ adminOnly }', { ...user, scopes: ['root', 'ops'] })).data).toEqual({ adminOnly: 'a' });
     expect((await run('{ adminOnly }', { ...user, scopes: ['admin'] })).data).toEqual({ adminOnly: 'a' });
     expect((await run('{ adminOnly }', ANONYMOUS)).errors?.[0]?.extensions['code']).toBe('UNAUTHENTICATED');

@@ -18,7 +18,9 @@ export interface AccessRequirement {
 }
 
 /** Reads the directives on a schema element's AST node (names may be renamed by `@link`, e.g. `federation__authenticated`). */
-export function requirementOf(nodes: ReadonlyArray<{ directives?: readonly ConstDirectiveNode[] | undefined } | null | undefined>): AccessRequirement {
+export function requirementOf(
+  nodes: ReadonlyArray<{ directives?: readonly ConstDirectiveNode[] | undefined } | null | undefined>,
+): AccessRequirement {
   const requirement: AccessRequirement = { authenticated: false, scopeSets: [] };
   for (const node of nodes) {
     for (const directive of node?.directives ?? []) {
@@ -56,7 +58,9 @@ export function assertAccess(requirement: AccessRequirement, identity: Identity,
   if (!identity.userId) throw unauthenticated(`Authentication required to access ${coordinate}`);
   for (const scopeSet of requirement.scopeSets) {
     if (!hasScopes(identity, scopeSet)) {
-      throw forbidden(`Missing scope for ${coordinate}: needs ${scopeSet.map((all) => all.join(' and ')).join(' or ')}`);
+      throw forbidden(
+        `Missing scope for ${coordinate}: needs ${scopeSet.map((all) => all.join(' and ')).join(' or ')}`,
+      );
     }
   }
 }

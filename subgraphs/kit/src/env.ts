@@ -8,7 +8,10 @@ import { z } from 'zod';
  * @example
  * export const env = parseEnv(z.object({ PORT: port(4001) }));
  */
-export function parseEnv<T extends z.ZodType>(schema: T, source: NodeJS.ProcessEnv = process.env): Readonly<z.infer<T>> {
+export function parseEnv<T extends z.ZodType>(
+  schema: T,
+  source: NodeJS.ProcessEnv = process.env,
+): Readonly<z.infer<T>> {
   const result = schema.safeParse(source);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(env)'}: ${issue.message}`);

@@ -12,6 +12,11 @@ export function maskError(formatted: GraphQLFormattedError, original: unknown, s
     return { ...formatted, extensions };
   }
   console.error(`[${service}] internal error`, original);
-  const masked: GraphQLFormattedError = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-  return formatted.path ? { ...masked, path: formatted.path, ...(formatted.locations ? { locations: formatted.locations } : {}) } : masked;
+  const masked: GraphQLFormattedError = {
+    message: 'Internal server error',
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
+  return formatted.path
+    ? { ...masked, path: formatted.path, ...(formatted.locations ? { locations: formatted.locations } : {}) }
+    : masked;
 }

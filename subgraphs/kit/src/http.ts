@@ -36,7 +36,9 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
  * then `/graphql` with a size-capped JSON body. Plain http keeps the hot path
  * free of middleware we do not need and lets every service share one shape.
  */
-export function createGraphQLHttpServer<TContext extends BaseContext>(options: GraphQLHttpServerOptions<TContext>): http.Server {
+export function createGraphQLHttpServer<TContext extends BaseContext>(
+  options: GraphQLHttpServerOptions<TContext>,
+): http.Server {
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const graphqlPath = options.graphqlPath ?? '/graphql';
   const server = http.createServer((req, res) => {
@@ -111,14 +113,24 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) return void res.end();
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(value));
 }
 
 export function sendError(res: ServerResponse, error: HttpError): void {
-  sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: error.code } }] }, error.headers);
+  sendJson(
+    res,
+    error.status,
+    { errors: [{ message: error.message, extensions: { code: error.code } }] },
+    error.headers,
+  );
 }
 
 /** Listens on `host:port` and resolves to the base URL (port 0 picks a free port). */

@@ -19,7 +19,13 @@ export interface Identity {
   clientIp?: string;
 }
 
-export const ANONYMOUS: Identity = Object.freeze({ userId: null, roles: [], scopes: [], tier: 'free', via: 'anonymous' });
+export const ANONYMOUS: Identity = Object.freeze({
+  userId: null,
+  roles: [],
+  scopes: [],
+  tier: 'free',
+  via: 'anonymous',
+});
 
 /** Scopes every signed-in user holds; admins hold these plus {@link ADMIN_SCOPES}. */
 export const USER_SCOPES = [

@@ -12,7 +12,14 @@ import { generateInternalKeyPair } from './keys.ts';
 
 const pair = generateInternalKeyPair();
 const other = generateInternalKeyPair();
-const identity: Identity = { userId: 'u-1', roles: ['user'], scopes: ['chat'], tier: 'pro', via: 'jwt', sessionId: 's-1' };
+const identity: Identity = {
+  userId: 'u-1',
+  roles: ['user'],
+  scopes: ['chat'],
+  tier: 'pro',
+  via: 'jwt',
+  sessionId: 's-1',
+};
 
 describe('internal tokens', () => {
   it('round-trips the identity for its audience', async () => {
@@ -28,7 +35,12 @@ describe('internal tokens', () => {
     await expect(verifyInternalToken(token, 'knowledge', verifyKey)).rejects.toThrow();
     const foreign = await signInternalToken(identity, 'auth', await importInternalSigningKey(other.privateKeyPem));
     await expect(verifyInternalToken(foreign, 'auth', verifyKey)).rejects.toThrow();
-    const unsecured = new UnsecuredJWT({ roles: ['admin'] }).setIssuer(INTERNAL_TOKEN_ISSUER).setAudience('auth').setIssuedAt().setExpirationTime('1m').encode();
+    const unsecured = new UnsecuredJWT({ roles: ['admin'] })
+      .setIssuer(INTERNAL_TOKEN_ISSUER)
+      .setAudience('auth')
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .encode();
     await expect(verifyInternalToken(unsecured, 'auth', verifyKey)).rejects.toThrow();
     const expired = await new SignJWT({})
       .setProtectedHeader({ alg: 'EdDSA', typ: 'internal+jwt' })

@@ -29,7 +29,10 @@ export function decodeCursor<T>(cursor: string, isValid: (value: unknown) => val
 export function decodeOffsetCursor(cursor: string | null | undefined, field = 'after'): number {
   if (cursor === null || cursor === undefined) return 0;
   const isOffset = (value: unknown): value is { o: number } =>
-    typeof value === 'object' && value !== null && Number.isInteger((value as { o?: unknown }).o) && (value as { o: number }).o >= 0;
+    typeof value === 'object' &&
+    value !== null &&
+    Number.isInteger((value as { o?: unknown }).o) &&
+    (value as { o: number }).o >= 0;
   return decodeCursor(cursor, isOffset, field).o + 1;
 }
 

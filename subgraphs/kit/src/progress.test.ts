@@ -14,11 +14,7 @@ class Collector extends Writable {
     this.columns = columns;
   }
 
-  override _write(
-    chunk: Buffer,
-    _encoding: BufferEncoding,
-    callback: (error?: Error | null) => void,
-  ): void {
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.chunks.push(chunk.toString('utf8'));
     callback();
   }
@@ -129,15 +125,11 @@ describe('createProgress on a TTY', () => {
 
     clock.advance(950);
     progress.tick(40);
-    expect(out.chunks[1]).toBe(
-      `\rknowledge [${'█'.repeat(15)}${'░'.repeat(15)}] 50/100 (50%) 50/s ETA 1s\x1b[K`,
-    );
+    expect(out.chunks[1]).toBe(`\rknowledge [${'█'.repeat(15)}${'░'.repeat(15)}] 50/100 (50%) 50/s ETA 1s\x1b[K`);
 
     progress.tick(50);
     progress.stop();
-    expect(out.chunks[2]).toBe(
-      `\rknowledge [${'█'.repeat(30)}] 100/100 (100%) 100/s done in 1s\x1b[K\n`,
-    );
+    expect(out.chunks[2]).toBe(`\rknowledge [${'█'.repeat(30)}] 100/100 (100%) 100/s done in 1s\x1b[K\n`);
     expect(out.text.split('\n')).toHaveLength(2); // one line, then the final newline
   });
 

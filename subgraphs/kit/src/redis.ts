@@ -16,7 +16,8 @@ export async function createRedis(
     client.on('error', (error: Error) => console.error(`[redis] ${error.message}`));
     return client;
   }
-  if (forbidEmbedded) throw new Error('REDIS_URL is unset but SUPERGRAPH_FORBID_EMBEDDED=1 forbids the in-process Redis');
+  if (forbidEmbedded)
+    throw new Error('REDIS_URL is unset but SUPERGRAPH_FORBID_EMBEDDED=1 forbids the in-process Redis');
   const { default: RedisMock } = await import('ioredis-mock');
   return new RedisMock() as unknown as Redis;
 }

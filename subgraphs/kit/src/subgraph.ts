@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { DocumentNode } from 'graphql';
@@ -53,7 +56,9 @@ export async function startSubgraph<TContext extends SubgraphContext>(
   port: number,
   host = '127.0.0.1',
 ): Promise<RunningSubgraph> {
-  const schema = enforceAuthDirectives(buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers }]));
+  const schema = enforceAuthDirectives(
+    buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers }]),
+  );
   const apollo = new ApolloServer<TContext>({
     schema,
     csrfPrevention: true,
@@ -98,7 +103,10 @@ export async function startSubgraph<TContext extends SubgraphContext>(
   };
 }
 
-async function identityFromRequest(req: IncomingMessage, options: { name: string; internalTokenKey: CryptoKey | KeyObject }) {
+async function identityFromRequest(
+  req: IncomingMessage,
+  options: { name: string; internalTokenKey: CryptoKey | KeyObject },
+) {
   const token = headerValue(req, INTERNAL_TOKEN_HEADER);
   if (!token) throw new HttpError(401, 'UNAUTHENTICATED', 'This service only accepts requests from the gateway');
   try {

