@@ -131,6 +131,14 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof EnvError ? error.message : error);
+  const code = (error as { code?: string; port?: number } | null)?.code;
+  if (code === 'EADDRINUSE') {
+    const port = (error as { port?: number }).port;
+    console.error(
+      `Port ${port} is already in use (another \`npm start\`?). Stop it, or pick other ports: GATEWAY_PORT, AUTH_PORT, KNOWLEDGE_PORT, STORAGE_UNITS_PORT.`,
+    );
+  } else {
+    console.error(error instanceof EnvError ? error.message : error);
+  }
   process.exit(1);
 });
