@@ -152,6 +152,8 @@ export async function startGateway(options: GatewayOptions, port: number, host =
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    // Our entry points own SIGTERM/SIGINT (drain HTTP first, then Apollo); Apollo's own handlers would race them.
+    stopOnTerminationSignals: false,
     csrfPrevention: true,
     introspection: options.introspection ?? !production,
     includeStacktraceInErrorResponses: false,

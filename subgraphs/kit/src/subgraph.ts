@@ -61,6 +61,8 @@ export async function startSubgraph<TContext extends SubgraphContext>(
   );
   const apollo = new ApolloServer<TContext>({
     schema,
+    // The service's entry point owns SIGTERM/SIGINT (drain HTTP, then Apollo, then the pool).
+    stopOnTerminationSignals: false,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => maskError(formatted, error, options.name),
