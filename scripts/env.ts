@@ -16,6 +16,8 @@ export const env = parseEnv(
     STORAGE_UNITS_PORT: port(4003),
     SEED_ON_START: flag(true),
     SEED_LIMIT: z.coerce.number().int().positive().optional(),
+    /** Redis key prefix of every rate-limit counter (separates installs sharing one Redis). */
+    RATE_LIMIT_PREFIX: z.string().min(1).optional(),
     AUTH_DB_PASSWORD: z.string().optional(),
     KNOWLEDGE_DB_PASSWORD: z.string().optional(),
     STORAGE_UNITS_DB_PASSWORD: z.string().optional(),

@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   const keys = await loadOrCreateDevKeys(path.resolve(root, env.DATA_DIR, 'dev-keys.json'));
   const internalVerifyKey = await importInternalVerifyKey(keys.internalPublicKeyPem);
   const redis = await createRedis(env.REDIS_URL);
+  const rateLimits = env.RATE_LIMIT_PREFIX ? { prefix: env.RATE_LIMIT_PREFIX } : {};
 
   const subgraphs: RunningSubgraph[] = [];
   const stopAll = async () => {
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
           internalTokenKey: internalVerifyKey,
           config: await defaultAuthConfig({ signingKeys: keys.authSigningKeys }),
           redis,
+          rateLimits,
         },
         env.AUTH_PORT,
         env.HOST,
@@ -58,14 +60,14 @@ async function main(): Promise<void> {
     );
     subgraphs.push(
       await startKnowledgeSubgraph(
-        { target: targetFor('knowledge'), internalTokenKey: internalVerifyKey, redis },
+        { target: targetFor('knowledge'), internalTokenKey: internalVerifyKey, redis, rateLimits },
         env.KNOWLEDGE_PORT,
         env.HOST,
       ),
     );
     subgraphs.push(
       await startStorageUnitsSubgraph(
-        { target: targetFor('storage-units'), internalTokenKey: internalVerifyKey, redis },
+        { target: targetFor('storage-units'), internalTokenKey: internalVerifyKey, redis, rateLimits },
         env.STORAGE_UNITS_PORT,
         env.HOST,
       ),

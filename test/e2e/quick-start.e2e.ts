@@ -49,7 +49,14 @@ describe('npm start (scripts/start.ts as a process)', () => {
       KNOWLEDGE_PORT: await freePort(),
       STORAGE_UNITS_PORT: await freePort(),
     };
-    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, SEED_LIMIT: '20', NODE_ENV: 'development' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      SEED_LIMIT: '20',
+      NODE_ENV: 'development',
+      // Counters of this run only: a shared Redis keeps other runs' register/login attempts for an hour.
+      RATE_LIMIT_PREFIX: `test:${path.basename(dataDir)}:`,
+    };
     for (const [name, port] of Object.entries(ports)) env[name] = String(port);
     if (process.env['DATABASE_URL']) {
       testDb = await createTestDatabase(process.env['DATABASE_URL']);
