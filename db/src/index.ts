@@ -7,3 +7,4 @@ export { PgliteDialect } from './pglite-dialect.ts';
 export { createTestDatabase } from './test-database.ts';
 export type { TestDatabase } from './test-database.ts';
 export type { TablesMatch } from './table-sync.ts';
+export { QueryObserver } from './query-observer.ts';

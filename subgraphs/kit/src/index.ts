@@ -13,3 +13,4 @@ export * from './validate.ts';
 export * from './wordnet.ts';
 export * from './progress.ts';
 export * from './rate-limit.ts';
+export * from './snippet.ts';

@@ -1,3 +1,4 @@
+import { HEADLINE_OPTIONS, toSnippetHtml } from '@supergraph/kit';
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { EntryRow, KnowledgeDb, NewEntry } from './knowledge.table.ts';
 
@@ -24,10 +25,6 @@ const ENTRY_COLUMNS = [
 
 /** `e.id, e.external_id, ...` for raw SQL over `knowledge.entries e`. */
 const entryColumnsOf = (alias: string) => sql.join(ENTRY_COLUMNS.map((column) => sql.ref(`${alias}.${column}`)));
-
-/** ts_headline marks matches with STX/ETX (never in validated text); {@link toSnippetHtml} turns them into `<b>`. */
-const HEADLINE_OPTIONS =
-  'StartSel=\u0002, StopSel=\u0003, MaxWords=35, MinWords=12, ShortWord=3, MaxFragments=2, FragmentDelimiter=" … "';
 
 export async function findEntriesByIds(db: Kysely<KnowledgeDb>, ids: readonly string[]): Promise<EntryRow[]> {
   if (ids.length === 0) return [];
@@ -304,16 +301,6 @@ function toHit(row: RankedRow, match: RankedHit['match']): RankedHit {
     updated_at: row.updated_at,
   };
   return { entry, rank: Number(row.rank ?? 0), snippet: toSnippetHtml(row.snippet ?? ''), match };
-}
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes the headline text and turns the STX/ETX match markers into `<b>`/`</b>`. */
-export function toSnippetHtml(headline: string): string {
-  return headline
-    .replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char)
-    .replaceAll('\u0002', '<b>')
-    .replaceAll('\u0003', '</b>');
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fuzzyTextOf, toSnippetHtml } from './knowledge.repository.ts';
+import { toSnippetHtml } from '@supergraph/kit';
+import { fuzzyTextOf } from './knowledge.repository.ts';
 import { MAX_TERMS, questionTerms } from './question.ts';
 
 describe('questionTerms', () => {

@@ -1,15 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
-import type {
-  KyselyPlugin,
-  PluginTransformQueryArgs,
-  PluginTransformResultArgs,
-  QueryResult,
-  RootOperationNode,
-  UnknownRow,
-} from 'kysely';
-import { createDatabase, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
+import { createDatabase, QueryObserver, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
 import {
   createRedis,
   startSubgraph,
@@ -55,24 +47,6 @@ export interface KnowledgeDeps {
   /** Called once per SQL statement executed (tests count queries with it). */
   onQuery?: () => void;
   poolMax?: number;
-}
-
-/** Counts executed statements: Kysely hands every result, query builder or raw `sql`, through plugins. */
-class QueryObserver implements KyselyPlugin {
-  readonly #onQuery: () => void;
-
-  constructor(onQuery: () => void) {
-    this.#onQuery = onQuery;
-  }
-
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    return args.node;
-  }
-
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    this.#onQuery();
-    return args.result;
-  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { MaintenanceOutcome } from './maintenance.ts';
-import { toSnippetHtml, type AuthorCountRow, type SearchHitRow } from './storage.repository.ts';
+import { toSnippetHtml } from '@supergraph/kit';
+import type { AuthorCountRow, SearchHitRow } from './storage.repository.ts';
 import type { UnitRecordRow, UnitRow } from './storage.table.ts';
 import type { StorageUnitDefinition } from './units.ts';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDatabase, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
+import { createDatabase, QueryObserver, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
 import {
   createRedis,
   startSubgraph,
@@ -13,14 +13,6 @@ import {
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse } from 'graphql';
 import type { CryptoKey, KeyObject } from 'jose';
-import type {
-  KyselyPlugin,
-  PluginTransformQueryArgs,
-  PluginTransformResultArgs,
-  QueryResult,
-  RootOperationNode,
-  UnknownRow,
-} from 'kysely';
 import type { StorageContext } from './context.ts';
 import { createLoaders } from './loaders.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -57,24 +49,6 @@ export interface StorageUnitsDeps {
   rateLimits?: Omit<RateLimiterOptions, 'redis'>;
   /** Called once per SQL statement the resolvers execute (tests count queries with it). */
   onQuery?: () => void;
-}
-
-/** Counts executed statements: Kysely hands every result, query builder or raw `sql`, through its plugins. */
-class QueryObserver implements KyselyPlugin {
-  readonly #onQuery: () => void;
-
-  constructor(onQuery: () => void) {
-    this.#onQuery = onQuery;
-  }
-
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    return args.node;
-  }
-
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    this.#onQuery();
-    return args.result;
-  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { quoteIdent } from '@supergraph/db';
+import { HEADLINE_OPTIONS } from '@supergraph/kit';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { NewRecord, RecordRow, StorageDb, UnitRecordRow, UnitRow } from './storage.table.ts';
 import { REGISTRY_SCHEMA, UNITS, type StorageUnitDefinition } from './units.ts';
@@ -23,24 +24,6 @@ const RECORD_COLUMNS = [
   'created_at',
   'updated_at',
 ] as const;
-
-/**
- * `ts_headline` marks matches with STX/ETX (refused in stored text), so the
- * snippet can be HTML-escaped first and the markers turned into `<b>` after,
- * as the knowledge subgraph does.
- */
-const HEADLINE_OPTIONS =
-  'StartSel=\u0002, StopSel=\u0003, MaxWords=35, MinWords=12, ShortWord=3, MaxFragments=2, FragmentDelimiter=" … "';
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes the headline text and turns the STX/ETX match markers into `<b>`/`</b>`. */
-export function toSnippetHtml(headline: string): string {
-  return headline
-    .replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char)
-    .replaceAll('\u0002', '<b>')
-    .replaceAll('\u0003', '</b>');
-}
 
 /** `ts_stat` reads every vector it is given; top terms are computed over the most recently written rows only. */
 export const TOP_TERMS_SAMPLE_ROWS = 5_000;
