@@ -28,6 +28,21 @@ describe('internal tokens', () => {
     expect(verified).toEqual(identity);
   });
 
+  it('accepts PEM keys whose line breaks arrive as literal \\n (env files)', async () => {
+    const escaped = (pem: string) => pem.trim().replaceAll('\n', '\\n');
+    const token = await signInternalToken(
+      identity,
+      'auth',
+      await importInternalSigningKey(escaped(pair.privateKeyPem)),
+    );
+    const verified = await verifyInternalToken(
+      token,
+      'auth',
+      await importInternalVerifyKey(escaped(pair.publicKeyPem)),
+    );
+    expect(verified.userId).toBe('u-1');
+  });
+
   it('rejects another audience, another key, alg none and expired tokens', async () => {
     const key = await importInternalSigningKey(pair.privateKeyPem);
     const verifyKey = await importInternalVerifyKey(pair.publicKeyPem);

@@ -11,12 +11,17 @@ export const INTERNAL_TOKEN_MAX_AGE_SECONDS = 60;
 
 type Key = CryptoKey | KeyObject;
 
+/** PEM from env files often arrives with literal `\n` for its line breaks (`npm run secrets`, docker compose). */
+function normalisePem(pem: string): string {
+  return pem.replaceAll('\\n', '\n').trim();
+}
+
 export async function importInternalSigningKey(pkcs8Pem: string): Promise<Key> {
-  return importPKCS8(pkcs8Pem, ALGORITHM);
+  return importPKCS8(normalisePem(pkcs8Pem), ALGORITHM);
 }
 
 export async function importInternalVerifyKey(spkiPem: string): Promise<Key> {
-  return importSPKI(spkiPem, ALGORITHM);
+  return importSPKI(normalisePem(spkiPem), ALGORITHM);
 }
 
 /**
