@@ -6,6 +6,7 @@ COPY db/package.json db/
 COPY schema/package.json schema/
 COPY gateway/package.json gateway/
 COPY test/package.json test/
+COPY scripts/package.json scripts/
 COPY subgraphs/kit/package.json subgraphs/kit/
 COPY subgraphs/auth/package.json subgraphs/auth/
 COPY subgraphs/knowledge/package.json subgraphs/knowledge/
