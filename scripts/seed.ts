@@ -8,13 +8,10 @@ try {
   const admin = await openAdminTarget();
   const { targetFor } = await migrateAndResolveTargets(admin);
   const limit = env.SEED_LIMIT !== undefined ? { limit: env.SEED_LIMIT } : {};
+  // Each seeder reports its own progress and per-unit counts.
   const knowledge = await seedKnowledge(targetFor('knowledge'), { log: (line) => console.log(line), ...limit });
-  console.log(
-    `[seed] knowledge: ${knowledge.added} added, ${knowledge.seen} read, ${(knowledge.durationMs / 1000).toFixed(1)} s`,
-  );
   const units = await seedStorageUnits(targetFor('storage-units'), { log: (line) => console.log(line), ...limit });
-  for (const unit of units.units) console.log(`[seed] ${unit.id}: ${unit.written} written, ${unit.records} records`);
-  console.log(`[seed] storage units done in ${(units.durationMs / 1000).toFixed(1)} s`);
+  console.log(`[seed] done in ${((knowledge.durationMs + units.durationMs) / 1000).toFixed(1)} s`);
   if (admin.kind === 'pglite') await admin.pglite.close();
 } catch (error) {
   console.error(`[seed] failed: ${error instanceof Error ? error.message : String(error)}`);

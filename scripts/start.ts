@@ -119,10 +119,7 @@ async function main(): Promise<void> {
     const limit = env.SEED_LIMIT !== undefined ? { limit: env.SEED_LIMIT } : {};
     try {
       await seedKnowledge(targetFor('knowledge'), { log: (line) => console.log(line), ...limit });
-      const units = await seedStorageUnits(targetFor('storage-units'), { log: (line) => console.log(line), ...limit });
-      const written = units.units.reduce((sum, unit) => sum + unit.written, 0);
-      if (written > 0)
-        console.log(`[seed] storage units: ${written} records in ${(units.durationMs / 1000).toFixed(1)} s`);
+      await seedStorageUnits(targetFor('storage-units'), { log: (line) => console.log(line), ...limit });
     } catch (error) {
       if (!stopping)
         console.error(
