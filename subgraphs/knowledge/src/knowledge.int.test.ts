@@ -227,7 +227,7 @@ describe('batch ingest', () => {
     const result = await harness.call<{ ingestKnowledgeBatch: Array<{ id: string }> }>(BATCH, { inputs }, admin);
     expect(result.errors).toBeUndefined();
     expect(result.data?.ingestKnowledgeBatch).toHaveLength(1000);
-    expect(harness.queries.count).toBe(2); // the INSERT and the ingest-run record
+    expect(harness.queries.count).toBe(3); // the INSERT, the ingest-run record, the new frequent lexemes' lists
   });
 });
 

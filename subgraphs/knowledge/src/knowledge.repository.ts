@@ -128,6 +128,7 @@ interface RankedRow extends EntryRow {
 
 interface CountedRow extends Partial<RankedRow> {
   total: number | string;
+  listed: boolean | null;
   candidate_ids: string[] | null;
 }
 
@@ -163,6 +164,112 @@ export async function searchEntries(db: Kysely<KnowledgeDb>, options: SearchOpti
   return { hits: hits.slice(0, options.limit), hasNextPage: hits.length > options.limit };
 }
 
+/** `'<lexeme>'::tsquery` in SQL: the one-lexeme query `websearch_to_tsquery` yields for a plain word. */
+const lexemeQuery = (lexeme: RawBuilder<unknown>) => sql`('''' || replace(${lexeme}, '''', '''''') || '''')::tsquery`;
+
+export interface FrequentLexemeOptions {
+  /** Lexemes matching more entries than this get a list (the search's `candidateCap`). */
+  minMatches: number;
+  /** Entries per list: the deepest exact page (offset + first + 1). */
+  listSize: number;
+}
+
+export const DEFAULT_FREQUENT_LEXEMES: FrequentLexemeOptions = { minMatches: 1000, listSize: 200 };
+
+/**
+ * Rebuilds the per-lexeme top lists from scratch in one transaction: the
+ * lexemes of `entries.search` matching more than `minMatches` entries
+ * (`ts_stat`, one pass over every tsvector), then each one's best `listSize`
+ * entries by `ts_rank` (a GIN lookup per lexeme). Between rebuilds the
+ * triggers of the `frequent_lexemes` migration keep existing lists exact; a
+ * lexeme that becomes common later is served by the capped ranking until the
+ * next rebuild (after a seed or a batch ingest).
+ */
+export async function refreshFrequentLexemes(
+  db: Kysely<KnowledgeDb>,
+  options: Partial<FrequentLexemeOptions> = {},
+): Promise<{ lexemes: number; rows: number; durationMs: number }> {
+  const { minMatches, listSize } = { ...DEFAULT_FREQUENT_LEXEMES, ...options };
+  const started = performance.now();
+  return db.transaction().execute(async (trx) => {
+    await sql`delete from knowledge.frequent_lexemes`.execute(trx);
+    await sql`delete from knowledge.frequent_lexeme_terms`.execute(trx);
+    const terms = await sql`
+      insert into knowledge.frequent_lexeme_terms (lexeme, matches)
+      select word, ndoc from ts_stat('select search from knowledge.entries') where ndoc > ${minMatches}
+    `.execute(trx);
+    const rows = await insertTopLists(trx, sql`select lexeme from knowledge.frequent_lexeme_terms`, listSize);
+    await sql`analyze knowledge.frequent_lexeme_terms`.execute(trx);
+    await sql`analyze knowledge.frequent_lexemes`.execute(trx);
+    return {
+      lexemes: Number(terms.numAffectedRows ?? 0),
+      rows,
+      durationMs: performance.now() - started,
+    };
+  });
+}
+
+/**
+ * After new entries: lists for the lexemes of `entryIds` that have none yet
+ * but now match more than `minMatches` entries (each counted with the GIN
+ * index, stopping at `minMatches + 1`). Lexemes already listed need nothing:
+ * the triggers merged the new entries into their lists. Cheap enough to run
+ * inside the ingest transaction (a batch's distinct lexemes, mostly rare).
+ */
+export async function refreshFrequentLexemesFor(
+  db: Kysely<KnowledgeDb> | Transaction<KnowledgeDb>,
+  entryIds: readonly string[],
+  options: Partial<FrequentLexemeOptions> = {},
+): Promise<{ lexemes: number; rows: number }> {
+  if (entryIds.length === 0) return { lexemes: 0, rows: 0 };
+  const { minMatches, listSize } = { ...DEFAULT_FREQUENT_LEXEMES, ...options };
+  const terms = await sql<{ lexeme: string }>`
+    insert into knowledge.frequent_lexeme_terms (lexeme, matches)
+    select candidate.lexeme, counted.matches
+      from (
+        select distinct l.lexeme
+          from knowledge.entries n
+          cross join lateral unnest(tsvector_to_array(n.search)) as l(lexeme)
+         where n.id = any(${[...entryIds]}::uuid[])
+           and not exists (select 1 from knowledge.frequent_lexeme_terms t where t.lexeme = l.lexeme)
+      ) candidate
+      cross join lateral (
+        select count(*) as matches from (
+          select 1 from knowledge.entries e where e.search @@ ${lexemeQuery(sql`candidate.lexeme`)} limit ${minMatches + 1}
+        ) capped
+      ) counted
+     where counted.matches > ${minMatches}
+    on conflict (lexeme) do nothing
+    returning lexeme
+  `.execute(db);
+  const lexemes = terms.rows.map((row) => row.lexeme);
+  if (lexemes.length === 0) return { lexemes: 0, rows: 0 };
+  const rows = await insertTopLists(db, sql`select unnest(${lexemes}::text[]) as lexeme`, listSize);
+  return { lexemes: lexemes.length, rows };
+}
+
+/** Each lexeme's best `listSize` entries by `ts_rank`, in the search's order. */
+async function insertTopLists(
+  db: Kysely<KnowledgeDb> | Transaction<KnowledgeDb>,
+  lexemes: RawBuilder<unknown>,
+  listSize: number,
+): Promise<number> {
+  const result = await sql`
+    insert into knowledge.frequent_lexemes (lexeme, entry_id, rank)
+    select t.lexeme, top.id, top.rank
+      from (${lexemes}) t
+      cross join lateral (
+        select e.id, ts_rank(e.search, ${lexemeQuery(sql`t.lexeme`)}) as rank
+          from knowledge.entries e
+         where e.search @@ ${lexemeQuery(sql`t.lexeme`)}
+         order by rank desc, e.id
+         limit ${listSize}
+      ) top
+    on conflict do nothing
+  `.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
 interface FullTextOptions {
   topic: string | null;
   limit: number;
@@ -175,7 +282,11 @@ interface FullTextOptions {
 }
 
 /**
- * The capped ranking. Pass 1 takes up to `candidateCap` entries whose title
+ * One statement, two paths. A single very common lexeme (no topic, nothing
+ * excluded, page within its list) is read from its precomputed top list
+ * (`knowledge.frequent_lexemes`, exact; see `refreshFrequentLexemes`), and the
+ * passes below are one-time filters that never start. Otherwise the capped
+ * ranking: pass 1 takes up to `candidateCap` entries whose title
  * matches (`title_search` index); a title hit always outranks a body-only hit
  * of a one-term query (weight A against B), so pass 2 — up to `candidateCap`
  * entries matching anywhere — runs only when pass 1 cannot fill the requested
@@ -196,9 +307,26 @@ export async function rankFullText(
     options.excludeIds && options.excludeIds.length > 0
       ? sql`and not (e.id = any(${[...options.excludeIds]}::uuid[]))`
       : sql``;
-  const usable = sql`querytree(${tsquery}) <> 'T'`;
+  const needed = options.offset + options.limit;
+  // A top list answers only a global search (no topic) that nothing was excluded from.
+  const listable = options.topic === null && !(options.excludeIds && options.excludeIds.length > 0);
+  const head = listable
+    ? sql`
+      select f.entry_id, f.rank, row_number() over (order by f.rank desc, f.entry_id) as n
+        from knowledge.frequent_lexemes f
+       where f.lexeme = (
+         select case when numnode(q.q) = 1 and right(q.text, 1) = '''' and length(q.text) > 2
+                     then replace(substr(q.text, 2, length(q.text) - 2), '''''', '''') end
+           from (select ${tsquery} as q, ${tsquery}::text as text) q
+       )
+       order by f.rank desc, f.entry_id
+       limit ${needed}`
+    : sql`select null::uuid as entry_id, null::real as rank, null::bigint as n where false`;
+  const usable = sql`querytree(${tsquery}) <> 'T' and not (select hit from listed)`;
   const { rows } = await sql<CountedRow>`
-    with title_hits as materialized (
+    with head as materialized (${head}),
+    listed as materialized (select count(*) >= ${needed} as hit from head),
+    title_hits as materialized (
       select e.id, ts_rank(e.search, ${tsquery}) as rank
         from knowledge.entries e
        where ${usable} and e.title_search @@ ${tsquery} and ${topic} ${exclude}
@@ -207,7 +335,7 @@ export async function rankFullText(
     body_hits as materialized (
       select e.id, ts_rank(e.search, ${tsquery}) as rank
         from knowledge.entries e
-       where ${usable} and (select count(*) from title_hits) < ${Math.max(options.fillAtLeast ?? 0, options.offset + options.limit)}
+       where ${usable} and (select count(*) from title_hits) < ${Math.max(options.fillAtLeast ?? 0, needed)}
          and e.search @@ ${tsquery} and ${topic} ${exclude}
        limit ${options.candidateCap}
     ),
@@ -218,16 +346,19 @@ export async function rankFullText(
       select count(*) as total, (case when count(*) <= 16 then array_agg(id) end) as candidate_ids from candidates
     ),
     page as (
-      select id, rank from candidates order by rank desc, id limit ${options.limit} offset ${options.offset}
+      (select id, rank from candidates order by rank desc, id limit ${options.limit} offset ${options.offset})
+      union all
+      select entry_id, rank from head where n > ${options.offset} and (select hit from listed)
     )
-    select counted.total, counted.candidate_ids, ${entryColumnsOf('e')}, page.rank,
+    select counted.total, counted.candidate_ids, (select hit from listed) as listed, ${entryColumnsOf('e')}, page.rank,
            ts_headline('english'::regconfig, case when e.body = '' then e.title else e.body end, ${tsquery}, ${HEADLINE_OPTIONS}) as snippet
       from counted
       left join page on true
       left join knowledge.entries e on e.id = page.id
      order by page.rank desc nulls last, page.id
   `.execute(db);
-  const total = Number(rows[0]?.total ?? 0);
+  // Served from a top list: the term matches more than `candidateCap` entries (that is why it is listed).
+  const total = rows[0]?.listed === true ? Number.MAX_SAFE_INTEGER : Number(rows[0]?.total ?? 0);
   const hits = rows.filter((row) => row.id != null).map((row) => toHit(row as RankedRow, 'FULL_TEXT'));
   return { hits, total, candidateIds: rows[0]?.candidate_ids ?? [] };
 }

@@ -29,8 +29,27 @@ export interface IngestRunsTable {
   entries_added: number;
 }
 
+/**
+ * `knowledge.frequent_lexeme_terms`: the lexemes matching more entries than the
+ * capped search ranks, each with a precomputed exact top list (README, "Search at scale").
+ */
+export interface FrequentLexemeTermsTable {
+  lexeme: string;
+  matches: number;
+  refreshed_at: Generated<Date>;
+}
+
+/** `knowledge.frequent_lexemes`: per frequent lexeme, its best entries by `ts_rank` (kept exact by triggers). */
+export interface FrequentLexemesTable {
+  lexeme: string;
+  entry_id: string;
+  rank: number;
+}
+
 export interface KnowledgeDb {
   entries: EntriesTable;
+  frequent_lexeme_terms: FrequentLexemeTermsTable;
+  frequent_lexemes: FrequentLexemesTable;
   ingest_runs: IngestRunsTable;
 }
 

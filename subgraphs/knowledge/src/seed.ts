@@ -1,6 +1,12 @@
 import { createDatabase, type DatabaseTarget } from '@supergraph/db';
 import { batches, countWordnetSynsets, createProgress, readWordnetSynsets, type WordnetSynset } from '@supergraph/kit';
-import { countEntriesFromSource, insertEntriesIfAbsent, recordIngestRun } from './knowledge.repository.ts';
+import {
+  countEntriesFromSource,
+  insertEntriesIfAbsent,
+  recordIngestRun,
+  refreshFrequentLexemes,
+  type FrequentLexemeOptions,
+} from './knowledge.repository.ts';
 import type { KnowledgeDb, NewEntry } from './knowledge.table.ts';
 
 export const WORDNET_SOURCE = 'wordnet-3.1';
@@ -13,6 +19,8 @@ export interface SeedKnowledgeOptions {
   limit?: number;
   /** Rows per multi-row INSERT. Default 1000. */
   batchSize?: number;
+  /** Top lists of very common lexemes, rebuilt after the import (`refreshFrequentLexemes`). */
+  frequentLexemes?: Partial<FrequentLexemeOptions>;
 }
 
 export interface SeedKnowledgeReport {
@@ -30,7 +38,9 @@ export interface SeedKnowledgeReport {
  * lexicographer file → topic, topic domains → tags), streaming 1,000 rows per
  * INSERT. Idempotent: a run finding every synset already imported reads
  * nothing; otherwise `on conflict (external_id) do nothing` skips the rows
- * that exist. Migrations must have run. Records an `ingest_runs` row.
+ * that exist. Migrations must have run. Records an `ingest_runs` row, then
+ * rebuilds the top lists of very common lexemes (also when the corpus was
+ * complete but the lists are empty).
  *
  * @example
  * await seedKnowledge({ kind: 'postgres', url }, { log: console.log });
@@ -48,6 +58,8 @@ export async function seedKnowledge(
     const existing = await countEntriesFromSource(database.db, WORDNET_SOURCE);
     if (existing >= total) {
       log(`[seed] knowledge: WordNet already imported (${existing} entries), nothing to do`);
+      const listed = await database.db.selectFrom('frequent_lexeme_terms').select('lexeme').limit(1).execute();
+      if (listed.length === 0) await refreshFrequentLexemes(database.db, options.frequentLexemes);
       return { seen: 0, added: 0, skipped: true, durationMs: performance.now() - started };
     }
     const startedAt = new Date();
@@ -64,6 +76,10 @@ export async function seedKnowledge(
       progress?.stop();
     }
     await recordIngestRun(database.db, { source: WORDNET_SOURCE, startedAt, seen, added });
+    const lists = await refreshFrequentLexemes(database.db, options.frequentLexemes);
+    log(
+      `[seed] knowledge: top lists of ${lists.lexemes} frequent lexemes rebuilt in ${(lists.durationMs / 1000).toFixed(1)} s`,
+    );
     const durationMs = performance.now() - started;
     log(`[seed] knowledge: ${added} of ${seen} WordNet synsets added in ${(durationMs / 1000).toFixed(1)} s`);
     return { seen, added, skipped: false, durationMs };

@@ -19,6 +19,16 @@ export interface KnowledgeSchema {
     search: ColumnType<string | null, never, never>;
     title_search: ColumnType<string | null, never, never>;
   };
+  frequent_lexeme_terms: {
+    lexeme: string;
+    matches: number;
+    refreshed_at: Generated<Date>;
+  };
+  frequent_lexemes: {
+    lexeme: string;
+    entry_id: string;
+    rank: number;
+  };
   ingest_runs: {
     id: Generated<string>;
     source: string;

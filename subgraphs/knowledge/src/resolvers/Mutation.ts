@@ -14,6 +14,7 @@ import {
   findEntryAuthor,
   insertEntries,
   recordIngestRun,
+  refreshFrequentLexemesFor,
   updateEntryAsActor,
 } from '../knowledge.repository.ts';
 import type { MutationResolvers } from '../generated/resolvers.ts';
@@ -42,12 +43,23 @@ export const Mutation: MutationResolvers = {
   async ingestKnowledge(_, args, ctx) {
     const { actorId } = actorOf(ctx.identity);
     const entry = validateKnowledgeInput(args.input, 'input', actorId);
-    const [row] = await insertEntries(ctx.db, [entry]).catch(asConflict);
+    const [row] = await ctx.db
+      .transaction()
+      .execute(async (trx) => {
+        const inserted = await insertEntries(trx, [entry]);
+        await refreshFrequentLexemesFor(
+          trx,
+          inserted.map((row) => row.id),
+          { minMatches: ctx.search.candidateCap },
+        );
+        return inserted;
+      })
+      .catch(asConflict);
     if (!row) throw new Error('insert returned no row');
     return toKnowledgeEntry(row);
   },
 
-  /** All or nothing: one transaction, one multi-row INSERT, one ingest-run record. */
+  /** All or nothing: one transaction, one multi-row INSERT, one ingest-run record, the new frequent lexemes' lists. */
   async ingestKnowledgeBatch(_, args, ctx) {
     const { actorId } = actorOf(ctx.identity);
     if (args.inputs.length === 0) throw badUserInput('inputs must hold at least one entry', 'inputs');
@@ -62,6 +74,12 @@ export const Mutation: MutationResolvers = {
       .execute(async (trx) => {
         const inserted = await insertEntries(trx, entries);
         await recordIngestRun(trx, { source: 'api-batch', startedAt, seen: entries.length, added: inserted.length });
+        // Lexemes the batch made very common get their top lists (existing lists: the triggers merged the rows).
+        await refreshFrequentLexemesFor(
+          trx,
+          inserted.map((row) => row.id),
+          { minMatches: ctx.search.candidateCap },
+        );
         return inserted;
       })
       .catch(asConflict);
