@@ -9,6 +9,7 @@ import {
   importInternalSigningKey,
   importInternalVerifyKey,
   loadOrCreateDevKeys,
+  stopOnSignals,
   type RunningSubgraph,
 } from '@supergraph/kit';
 import { seedKnowledge, startKnowledgeSubgraph } from '@supergraph/knowledge';
@@ -100,20 +101,10 @@ async function main(): Promise<void> {
   console.log(`\nOpen ${subgraphs.at(-1)?.url} for Apollo Sandbox. Ctrl-C stops.\n`);
 
   let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
+  stopOnSignals('start', () => {
     stopping = true;
-    console.log(`\n[start] ${signal}: stopping`);
-    stopAll().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('[start] stop failed', error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+    return stopAll();
+  });
 
   if (env.SEED_ON_START) {
     const limit = env.SEED_LIMIT !== undefined ? { limit: env.SEED_LIMIT } : {};

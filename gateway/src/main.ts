@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EnvError, importInternalSigningKey, loadOrCreateDevKeys } from '@supergraph/kit';
+import { EnvError, importInternalSigningKey, loadOrCreateDevKeys, stopOnSignals } from '@supergraph/kit';
 import { parseGatewayEnv } from './env.ts';
 import { startGateway } from './server.ts';
 
@@ -38,18 +38,7 @@ async function main(): Promise<void> {
     env.GATEWAY_HOST,
   );
   console.log(`[gateway] listening on ${gateway.url} (${[...gateway.subgraphs.keys()].join(', ')})`);
-  const shutdown = (signal: string) => {
-    console.log(`[gateway] ${signal}: draining`);
-    gateway.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('[gateway] stop failed', error);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals('gateway', () => gateway.stop());
 }
 
 main().catch((error: unknown) => {

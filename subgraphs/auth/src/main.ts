@@ -1,5 +1,5 @@
 import { createDatabase, migrateAll, openEmbeddedPostgres, urlForRole, type DatabaseTarget } from '@supergraph/db';
-import { createRedis, EnvError, importInternalVerifyKey, loadOrCreateDevKeys } from '@supergraph/kit';
+import { createRedis, EnvError, importInternalVerifyKey, loadOrCreateDevKeys, stopOnSignals } from '@supergraph/kit';
 import type { JWK } from 'jose';
 import { loadAuthEnv, rateLimitsFromEnv } from './env.ts';
 import { databaseSpec, startAuthSubgraph, type AuthConfig } from './server.ts';
@@ -58,22 +58,11 @@ async function main(): Promise<void> {
     env.HOST,
   );
   console.log(`[auth] listening on ${running.url}`);
-  const shutdown = (signal: string) => {
-    console.log(`[auth] ${signal}: draining`);
-    void running
-      .stop()
-      .then(() => redis.disconnect())
-      .then(closeEmbedded)
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          console.error('[auth] shutdown failed', error);
-          process.exit(1);
-        },
-      );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals('auth', async () => {
+    await running.stop();
+    redis.disconnect();
+    await closeEmbedded();
+  });
 }
 
 main().catch((error: unknown) => {

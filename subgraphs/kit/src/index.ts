@@ -14,3 +14,4 @@ export * from './wordnet.ts';
 export * from './progress.ts';
 export * from './rate-limit.ts';
 export * from './snippet.ts';
+export * from './shutdown.ts';

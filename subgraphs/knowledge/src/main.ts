@@ -1,5 +1,11 @@
 import { migrateAll, openEmbeddedPostgres, urlForRole, type DatabaseTarget } from '@supergraph/db';
-import { createRedis, importInternalVerifyKey, parseRateLimitOverrides, parseTierMultipliers } from '@supergraph/kit';
+import {
+  createRedis,
+  importInternalVerifyKey,
+  parseRateLimitOverrides,
+  parseTierMultipliers,
+  stopOnSignals,
+} from '@supergraph/kit';
 import { loadKnowledgeEnv } from './env.ts';
 import { databaseSpec, startKnowledgeSubgraph } from './server.ts';
 
@@ -34,12 +40,8 @@ const running = await startKnowledgeSubgraph(
 );
 console.log(`knowledge subgraph listening on ${running.url}`);
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    void running.stop().then(async () => {
-      redis.disconnect();
-      if (target.kind === 'pglite') await target.pglite.close();
-      process.exit(0);
-    });
-  });
-}
+stopOnSignals('knowledge', async () => {
+  await running.stop();
+  redis.disconnect();
+  if (target.kind === 'pglite') await target.pglite.close();
+});

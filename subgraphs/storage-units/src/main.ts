@@ -1,5 +1,5 @@
 import { migrateAll, openEmbeddedPostgres, urlForRole, type DatabaseTarget } from '@supergraph/db';
-import { createRedis, EnvError, importInternalVerifyKey, loadOrCreateDevKeys } from '@supergraph/kit';
+import { createRedis, EnvError, importInternalVerifyKey, loadOrCreateDevKeys, stopOnSignals } from '@supergraph/kit';
 import { loadEnv } from './env.ts';
 import { databaseSpec, startStorageUnitsSubgraph } from './server.ts';
 
@@ -41,15 +41,11 @@ async function main(): Promise<void> {
     env.STORAGE_UNITS_HOST,
   );
   console.log(`[storage-units] listening on ${subgraph.url} (${target.kind})`);
-  const shutdown = async (signal: string) => {
-    console.log(`[storage-units] ${signal}: draining`);
+  stopOnSignals('storage-units', async () => {
     await subgraph.stop();
     redis.disconnect();
     await closeEmbedded();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  });
 }
 
 main().catch((error: unknown) => {
