@@ -145,6 +145,7 @@ export async function searchEntries(db: Kysely<KnowledgeDb>, options: SearchOpti
     ...options,
     limit: options.limit + 1,
     fillAtLeast: options.fuzzyBelow,
+    exactTitle: exactTitleOf(options.query),
   });
   let hits = fullText.hits;
   if (fullText.total < options.fuzzyBelow) {
@@ -279,6 +280,12 @@ interface FullTextOptions {
   excludeIds?: readonly string[];
   /** Run the whole-entry pass unless the title pass found this many; default `offset + limit`. */
   fillAtLeast?: number;
+  /**
+   * Normalised query text (`exactTitleOf`): entries one of whose title lemmas
+   * equals it (case-insensitive) and that match the tsquery come first, with
+   * rank `ts_rank + 1`. Null or absent: no boost.
+   */
+  exactTitle?: string | null;
 }
 
 /**
@@ -296,6 +303,13 @@ interface FullTextOptions {
  * per term, a bitmap index scan (rare terms) or a sequential scan that stops
  * after `candidateCap` hits (very common terms). `querytree(q) <> 'T'` refuses
  * pure negations (`-word`), which no index can answer without reading every row.
+ *
+ * Exact titles first: with `exactTitle`, the entries one of whose title lemmas
+ * (`string_to_array(lower(title), ', ')`, GIN index of the `title_lemmas`
+ * migration) equals it lead the whole result, ordered by `ts_rank`, reported
+ * with rank `ts_rank + 1` (so ranks keep decreasing down the result: a plain
+ * one- or OR-query `ts_rank` never exceeds 1); the list or the capped
+ * candidates follow without them. Offsets count over that whole sequence.
  */
 export async function rankFullText(
   db: Kysely<KnowledgeDb>,
@@ -312,7 +326,7 @@ export async function rankFullText(
   const listable = options.topic === null && !(options.excludeIds && options.excludeIds.length > 0);
   const head = listable
     ? sql`
-      select f.entry_id, f.rank, row_number() over (order by f.rank desc, f.entry_id) as n
+      select f.entry_id, f.rank
         from knowledge.frequent_lexemes f
        where f.lexeme = (
          select case when numnode(q.q) = 1 and right(q.text, 1) = '''' and length(q.text) > 2
@@ -321,15 +335,35 @@ export async function rankFullText(
        )
        order by f.rank desc, f.entry_id
        limit ${needed}`
-    : sql`select null::uuid as entry_id, null::real as rank, null::bigint as n where false`;
+    : sql`select null::uuid as entry_id, null::real as rank where false`;
   const usable = sql`querytree(${tsquery}) <> 'T' and not (select hit from listed)`;
+  // `offset 0` fences the lemma lookup: the planner would otherwise AND it with a
+  // bitmap scan of `search` (milliseconds for a common term) to check a handful of rows.
+  const exact = options.exactTitle
+    ? sql`
+      select x.id, ts_rank(x.search, ${tsquery}) + 1 as rank
+        from (
+          select e.id, e.search
+            from knowledge.entries e
+           where string_to_array(lower(e.title), ', ') @> array[lower(${options.exactTitle}::text)] and ${topic} ${exclude}
+          offset 0
+        ) x
+       where querytree(${tsquery}) <> 'T' and x.search @@ ${tsquery}
+       limit ${options.candidateCap}`
+    : sql`select null::uuid as id, null::real as rank where false`;
   const { rows } = await sql<CountedRow>`
     with head as materialized (${head}),
-    listed as materialized (select count(*) >= ${needed} as hit from head),
+    exact as materialized (${exact}),
+    listed as materialized (
+      select exists (select 1 from head)
+         and (select count(*) from exact)
+           + (select count(*) from head h where not exists (select 1 from exact x where x.id = h.entry_id)) >= ${needed} as hit
+    ),
     title_hits as materialized (
       select e.id, ts_rank(e.search, ${tsquery}) as rank
         from knowledge.entries e
-       where ${usable} and e.title_search @@ ${tsquery} and ${topic} ${exclude}
+       -- The title index finds candidates; the whole entry must match too (a -word may exclude it by its body).
+       where ${usable} and e.title_search @@ ${tsquery} and e.search @@ ${tsquery} and ${topic} ${exclude}
        limit ${options.candidateCap}
     ),
     body_hits as materialized (
@@ -342,20 +376,30 @@ export async function rankFullText(
     candidates as materialized (
       select id, max(rank) as rank from (select id, rank from title_hits union all select id, rank from body_hits) hits group by id
     ),
+    found as (
+      select id from exact union select id from candidates
+    ),
     counted as (
-      select count(*) as total, (case when count(*) <= 16 then array_agg(id) end) as candidate_ids from candidates
+      select count(*) as total, (case when count(*) <= 16 then array_agg(id) end) as candidate_ids from found
+    ),
+    ordered as (
+      select id, rank, 0 as tier from exact
+      union all
+      select c.id, c.rank, 1 from candidates c
+       where not (select hit from listed) and not exists (select 1 from exact x where x.id = c.id)
+      union all
+      select h.entry_id, h.rank, 1 from head h
+       where (select hit from listed) and not exists (select 1 from exact x where x.id = h.entry_id)
     ),
     page as (
-      (select id, rank from candidates order by rank desc, id limit ${options.limit} offset ${options.offset})
-      union all
-      select entry_id, rank from head where n > ${options.offset} and (select hit from listed)
+      select id, rank, tier from ordered order by tier, rank desc, id limit ${options.limit} offset ${options.offset}
     )
     select counted.total, counted.candidate_ids, (select hit from listed) as listed, ${entryColumnsOf('e')}, page.rank,
            ts_headline('english'::regconfig, case when e.body = '' then e.title else e.body end, ${tsquery}, ${HEADLINE_OPTIONS}) as snippet
       from counted
       left join page on true
       left join knowledge.entries e on e.id = page.id
-     order by page.rank desc nulls last, page.id
+     order by page.tier nulls last, page.rank desc, page.id
   `.execute(db);
   // Served from a top list: the term matches more than `candidateCap` entries (that is why it is listed).
   const total = rows[0]?.listed === true ? Number.MAX_SAFE_INTEGER : Number(rows[0]?.total ?? 0);
@@ -405,6 +449,20 @@ async function rankFuzzy(
     if (!anyWordSimilar) rows = await select(sql`e.title operator(public.%) ${text}`);
   }
   return rows.map((row) => toHit(row, 'FUZZY'));
+}
+
+/**
+ * The text an exact title lemma must equal: the query trimmed, inner
+ * whitespace collapsed (lower-cased in SQL, like the index expression), or
+ * null when the query uses web-search operators (`"phrase"`, `-word`, `or`),
+ * which ask for something else than "the entry named so".
+ */
+export function exactTitleOf(query: string): string | null {
+  const text = query.trim().replace(/\s+/g, ' ');
+  if (text === '' || text.length > 500 || text.includes('"')) return null;
+  const words = text.split(' ');
+  if (words.some((word) => word.startsWith('-') || word.toLowerCase() === 'or')) return null;
+  return text;
 }
 
 /** The words of a web-search query without its operators, for trigram matching. */
