@@ -2,7 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createDatabase, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
-import { createRedis, sendJson, startSubgraph, type Redis, type RunningSubgraph } from '@supergraph/kit';
+import { redisOrStandIn, sendJson, startSubgraph, type Redis, type RunningSubgraph } from '@supergraph/kit';
 import { parse } from 'graphql';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { AuthDb } from './auth.table.ts';
@@ -62,46 +62,39 @@ export async function startAuthSubgraph(
     keys: await loadSigningKeys(deps.config.signingKeys),
     passwords: createPasswordHasher(deps.config.argon2),
   };
-  const jwks = JSON.stringify({ keys: runtime.keys.publicJwks });
+  const jwks = { keys: runtime.keys.publicJwks };
   const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
   // The generated `Resolvers` type models `__resolveReference(reference, ctx, info)`, which
   // Apollo's `GraphQLResolverMap` (field-resolver signatures only) cannot express; the
   // map is otherwise checked against the generated types in resolvers/*.ts.
   const resolverMap = resolvers as GraphQLResolverMap<AuthContext>;
-  const ownsRedis = deps.redis === undefined;
   // A caller that passes no client chose the in-process counter (one instance only);
   // main.ts always passes one built from REDIS_URL, under SUPERGRAPH_FORBID_EMBEDDED.
-  const redis = deps.redis ?? (await createRedis(undefined, { forbidEmbedded: false }));
+  const { redis, release } = await redisOrStandIn(deps.redis, { forbidEmbedded: false });
   const database = createDatabase<AuthDb>(deps.target, { schema: 'auth' });
-  try {
-    return await startSubgraph<AuthContext>(
-      {
-        name: 'auth',
-        typeDefs,
-        resolvers: withClientIpRateLimits(typeDefs, resolverMap, redis, deps.rateLimits),
-        internalTokenKey: deps.internalTokenKey,
-        createContext: (base) => ({
-          ...base,
-          db: database.db,
-          loaders: createLoaders(database.db),
-          auth: runtime,
-          provenUserIds: new Set(),
-        }),
-        ready: database.ping,
-        close: async () => {
-          await database.close();
-          if (ownsRedis) redis.disconnect();
-        },
-        routes: {
-          [JWKS_PATH]: (_req, res) => sendJson(res, 200, JSON.parse(jwks), { 'cache-control': 'public, max-age=300' }),
-        },
+  return startSubgraph<AuthContext>(
+    {
+      name: 'auth',
+      typeDefs,
+      resolvers: withClientIpRateLimits(typeDefs, resolverMap, redis, deps.rateLimits),
+      internalTokenKey: deps.internalTokenKey,
+      createContext: (base) => ({
+        ...base,
+        db: database.db,
+        loaders: createLoaders(database.db),
+        auth: runtime,
+        provenUserIds: new Set(),
+      }),
+      ready: database.ping,
+      close: async () => {
+        await database.close();
+        release();
       },
-      port,
-      host,
-    );
-  } catch (error) {
-    await database.close();
-    if (ownsRedis) redis.disconnect();
-    throw error;
-  }
+      routes: {
+        [JWKS_PATH]: (_req, res) => sendJson(res, 200, jwks, { 'cache-control': 'public, max-age=300' }),
+      },
+    },
+    port,
+    host,
+  );
 }

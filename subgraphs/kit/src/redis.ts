@@ -21,3 +21,16 @@ export async function createRedis(
   const { default: RedisMock } = await import('ioredis-mock');
   return new RedisMock() as unknown as Redis;
 }
+
+/**
+ * The caller's Redis client, or (when it passes none) an in-process stand-in
+ * that the subgraph owns: `release()` disconnects only what this call created.
+ */
+export async function redisOrStandIn(
+  given: Redis | undefined,
+  options?: { forbidEmbedded?: boolean },
+): Promise<{ redis: Redis; release(): void }> {
+  if (given) return { redis: given, release: () => {} };
+  const redis = await createRedis(undefined, options);
+  return { redis, release: () => redis.disconnect() };
+}

@@ -50,11 +50,26 @@ export interface RunningSubgraph {
  * A subgraph server: `buildSubgraphSchema` + `@authenticated`/`@requiresScopes`
  * enforcement, `/graphql` accepting only gateway-signed internal tokens (401
  * otherwise, `_service` and `_entities` included), `/health` and `/ready`.
+ * When starting fails (bad schema, port taken) it calls `options.close()`, so
+ * callers hand over their pool and clients once and never clean up twice.
  */
 export async function startSubgraph<TContext extends SubgraphContext>(
   options: SubgraphOptions<TContext>,
   port: number,
   host = '127.0.0.1',
+): Promise<RunningSubgraph> {
+  try {
+    return await serveSubgraph(options, port, host);
+  } catch (error) {
+    await options.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function serveSubgraph<TContext extends SubgraphContext>(
+  options: SubgraphOptions<TContext>,
+  port: number,
+  host: string,
 ): Promise<RunningSubgraph> {
   const schema = enforceAuthDirectives(
     buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers }]),
@@ -90,7 +105,10 @@ export async function startSubgraph<TContext extends SubgraphContext>(
       return options.createContext({ identity, requestId: headerValue(req, 'x-request-id') ?? randomUUID() });
     },
   });
-  const url = await listen(server, port, host);
+  const url = await listen(server, port, host).catch(async (error: unknown) => {
+    await apollo.stop();
+    throw error;
+  });
   let stopping: Promise<void> | undefined;
   return {
     name: options.name,

@@ -1,9 +1,6 @@
-import { createDatabase } from '@supergraph/db';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refreshFrequentLexemes } from './knowledge.repository.ts';
-import type { KnowledgeDb } from './knowledge.table.ts';
-import { startHarness, userIdentity, type KnowledgeHarness } from './testing/harness.ts';
+import { startRankingFixture, type RankingFixture, type SearchPage } from './testing/ranking.ts';
 
 /**
  * Exact-title boost (README, "Search at scale"): an entry one of whose
@@ -14,22 +11,7 @@ import { startHarness, userIdentity, type KnowledgeHarness } from './testing/har
  */
 const CAP = 4;
 const LIST_SIZE = 12;
-const BATCH = `mutation ($inputs: [KnowledgeInput!]!) { ingestKnowledgeBatch(inputs: $inputs) { id title } }`;
-const SEARCH = `query ($query: String!, $topic: String, $first: Int, $after: String) {
-  searchKnowledge(query: $query, topic: $topic, first: $first, after: $after) {
-    edges { cursor rank match node { id title topic } }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
-
-interface SearchPage {
-  edges: Array<{ cursor: string; rank: number; match: string; node: { id: string; title: string; topic: string } }>;
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-}
-
-let harness: KnowledgeHarness;
-let database: { db: Kysely<KnowledgeDb>; close(): Promise<void> };
-const admin = userIdentity({ tier: 'enterprise', admin: true });
+let fixture: RankingFixture;
 
 function corpus() {
   const entries: Array<{ title: string; body: string; topic: string }> = [];
@@ -57,20 +39,8 @@ function corpus() {
   return entries;
 }
 
-async function search(variables: Record<string, unknown>): Promise<SearchPage> {
-  const result = await harness.call<{ searchKnowledge: SearchPage }>(SEARCH, variables);
-  expect(result.errors).toBeUndefined();
-  return result.data!.searchKnowledge;
-}
-
-/** Every match ranked by `ts_rank` (the order without the boost). */
-async function naive(query: string): Promise<string[]> {
-  const { rows } = await sql<{ id: string }>`
-    select id from knowledge.entries
-     where search @@ websearch_to_tsquery('english', ${query})
-     order by ts_rank(search, websearch_to_tsquery('english', ${query})) desc, id`.execute(database.db);
-  return rows.map((row) => row.id);
-}
+const search = (variables: Record<string, unknown>) => fixture.search(variables);
+const naive = (query: string) => fixture.naive(query);
 
 /** The boosted order: exact lemma hits by `ts_rank`, then every other match by `ts_rank`. */
 async function expected(query: string, lemma: string): Promise<{ exact: string[]; all: string[] }> {
@@ -78,7 +48,7 @@ async function expected(query: string, lemma: string): Promise<{ exact: string[]
     select id from knowledge.entries
      where search @@ websearch_to_tsquery('english', ${query})
        and ${lemma} = any(string_to_array(lower(title), ', '))
-     order by ts_rank(search, websearch_to_tsquery('english', ${query})) desc, id`.execute(database.db);
+     order by ts_rank(search, websearch_to_tsquery('english', ${query})) desc, id`.execute(fixture.db);
   const exact = rows.map((row) => row.id);
   return { exact, all: [...exact, ...(await naive(query)).filter((id) => !exact.includes(id))] };
 }
@@ -93,16 +63,11 @@ function expectHonestRanks(page: SearchPage, exactCount: number) {
 }
 
 beforeAll(async () => {
-  harness = await startHarness({ search: { candidateCap: CAP } });
-  database = createDatabase<KnowledgeDb>(harness.database.target, { schema: 'knowledge', poolMax: 1 });
-  const result = await harness.call(BATCH, { inputs: corpus() }, admin);
-  expect(result.errors).toBeUndefined();
-  await refreshFrequentLexemes(database.db, { minMatches: CAP, listSize: LIST_SIZE });
+  fixture = await startRankingFixture(corpus(), { candidateCap: CAP, listSize: LIST_SIZE });
 });
 
 afterAll(async () => {
-  await database?.close();
-  await harness?.close();
+  await fixture?.close();
 });
 
 describe('exact title lemma first', () => {
@@ -118,7 +83,7 @@ describe('exact title lemma first', () => {
   });
 
   it('puts exact lemmas first for a very common term (top list), case-insensitively', async () => {
-    const lexemes = await database.db.selectFrom('frequent_lexeme_terms').select('lexeme').execute();
+    const lexemes = await fixture.db.selectFrom('frequent_lexeme_terms').select('lexeme').execute();
     expect(lexemes.map((row) => row.lexeme)).toContain('nebula');
     const { exact, all } = await expected('nebula', 'nebula');
     expect(exact).toHaveLength(2); // "Nebula" and "cloud of gas, NEBULA"; not "Nebulas and clusters"

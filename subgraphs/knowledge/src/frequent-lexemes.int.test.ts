@@ -1,10 +1,7 @@
-import { createDatabase } from '@supergraph/db';
 import { offsetCursor } from '@supergraph/kit';
-import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshFrequentLexemes } from './knowledge.repository.ts';
-import type { KnowledgeDb } from './knowledge.table.ts';
-import { startHarness, userIdentity, type KnowledgeHarness } from './testing/harness.ts';
+import { BATCH, startRankingFixture, type RankingFixture } from './testing/ranking.ts';
 
 /**
  * Per-lexeme top lists (README, "Search at scale") on a small crafted corpus,
@@ -14,25 +11,10 @@ import { startHarness, userIdentity, type KnowledgeHarness } from './testing/har
  */
 const CAP = 4;
 const LIST_SIZE = 12;
-const BATCH = `mutation ($inputs: [KnowledgeInput!]!) { ingestKnowledgeBatch(inputs: $inputs) { id title } }`;
 const INGEST = `mutation ($input: KnowledgeInput!) { ingestKnowledge(input: $input) { id } }`;
 const UPDATE = `mutation ($id: ID!, $input: KnowledgeUpdateInput!) { updateKnowledgeEntry(id: $id, input: $input) { id } }`;
 const DELETE = `mutation ($id: ID!) { deleteKnowledgeEntry(id: $id) }`;
-const SEARCH = `query ($query: String!, $topic: String, $first: Int, $after: String) {
-  searchKnowledge(query: $query, topic: $topic, first: $first, after: $after) {
-    edges { cursor rank match node { id title topic } }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
-
-interface SearchPage {
-  edges: Array<{ cursor: string; rank: number; match: string; node: { id: string; title: string; topic: string } }>;
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-}
-
-let harness: KnowledgeHarness;
-let database: { db: Kysely<KnowledgeDb>; close(): Promise<void> };
-const admin = userIdentity({ tier: 'enterprise', admin: true });
+let fixture: RankingFixture;
 
 /**
  * The first entries mention "comet" once in the title (rank ~0.61), later ones
@@ -54,45 +36,27 @@ function cometCorpus() {
   return entries;
 }
 
-async function search(variables: Record<string, unknown>): Promise<SearchPage> {
-  const result = await harness.call<{ searchKnowledge: SearchPage }>(SEARCH, variables);
-  expect(result.errors).toBeUndefined();
-  return result.data!.searchKnowledge;
-}
-
-/** The exact ranking: every match ranked and ordered. */
-async function naive(query: string, limit: number, offset = 0): Promise<string[]> {
-  const { rows } = await sql<{ id: string }>`
-    select id from knowledge.entries
-     where search @@ websearch_to_tsquery('english', ${query})
-     order by ts_rank(search, websearch_to_tsquery('english', ${query})) desc, id
-     limit ${limit} offset ${offset}`.execute(database.db);
-  return rows.map((row) => row.id);
-}
+const search = (variables: Record<string, unknown>) => fixture.search(variables);
+const naive = (query: string, limit: number, offset = 0) => fixture.naive(query, limit, offset);
 
 async function listedLexemes(): Promise<string[]> {
-  const rows = await database.db.selectFrom('frequent_lexeme_terms').select('lexeme').orderBy('lexeme').execute();
+  const rows = await fixture.db.selectFrom('frequent_lexeme_terms').select('lexeme').orderBy('lexeme').execute();
   return rows.map((row) => row.lexeme);
 }
 
 beforeAll(async () => {
-  harness = await startHarness({ search: { candidateCap: CAP } });
-  database = createDatabase<KnowledgeDb>(harness.database.target, { schema: 'knowledge', poolMax: 1 });
-  const result = await harness.call(BATCH, { inputs: cometCorpus() }, admin);
-  expect(result.errors).toBeUndefined();
-  await refreshFrequentLexemes(database.db, { minMatches: CAP, listSize: LIST_SIZE });
+  fixture = await startRankingFixture(cometCorpus(), { candidateCap: CAP, listSize: LIST_SIZE });
 });
 
 afterAll(async () => {
-  await database?.close();
-  await harness?.close();
+  await fixture?.close();
 });
 
 describe('frequent lexeme top lists', () => {
   it('lists the lexemes matching more than the cap, with their exact best entries', async () => {
     expect(await listedLexemes()).toEqual(expect.arrayContaining(['bodi', 'comet', 'seen']));
     expect(await listedLexemes()).not.toContain('asteroid'); // 3 matches: listed only above the cap
-    const list = await database.db
+    const list = await fixture.db
       .selectFrom('frequent_lexemes')
       .select('entry_id')
       .where('lexeme', '=', 'comet')
@@ -131,10 +95,10 @@ describe('frequent lexeme top lists', () => {
   });
 
   it('keeps the lists exact through single ingests, updates and deletes', async () => {
-    const ingested = await harness.call<{ ingestKnowledge: { id: string } }>(
+    const ingested = await fixture.harness.call<{ ingestKnowledge: { id: string } }>(
       INGEST,
       { input: { title: 'Comet comet comet', body: 'comet '.repeat(10) } },
-      admin,
+      fixture.admin,
     );
     expect(ingested.errors).toBeUndefined();
     const top = ingested.data!.ingestKnowledge.id;
@@ -143,17 +107,17 @@ describe('frequent lexeme top lists', () => {
     expect(page.edges.map((edge) => edge.node.id)).toEqual(await naive('comet', 5));
 
     const second = page.edges[1]!.node.id;
-    const updated = await harness.call(
+    const updated = await fixture.harness.call(
       UPDATE,
       { id: second, input: { title: 'Renamed', body: 'nothing here' } },
-      admin,
+      fixture.admin,
     );
     expect(updated.errors).toBeUndefined();
     page = await search({ query: 'comet', first: 5 });
     expect(page.edges.map((edge) => edge.node.id)).not.toContain(second);
     expect(page.edges.map((edge) => edge.node.id)).toEqual(await naive('comet', 5));
 
-    const deleted = await harness.call(DELETE, { id: top }, admin);
+    const deleted = await fixture.harness.call(DELETE, { id: top }, fixture.admin);
     expect(deleted.errors).toBeUndefined();
     page = await search({ query: 'comet', first: 5 });
     expect(page.edges.map((edge) => edge.node.id)).toEqual(await naive('comet', 5));
@@ -165,7 +129,7 @@ describe('frequent lexeme top lists', () => {
       title: i % 2 === 0 ? `Quasar ${i}` : `Note ${i}`,
       body: `${'quasar '.repeat(i)}far away`,
     }));
-    const result = await harness.call(BATCH, { inputs }, admin);
+    const result = await fixture.harness.call(BATCH, { inputs }, fixture.admin);
     expect(result.errors).toBeUndefined();
     expect(await listedLexemes()).toContain('quasar');
     const page = await search({ query: 'quasar', first: 5 });
@@ -173,7 +137,7 @@ describe('frequent lexeme top lists', () => {
   });
 
   it('rebuilds the lists from scratch', async () => {
-    const report = await refreshFrequentLexemes(database.db, { minMatches: CAP, listSize: LIST_SIZE });
+    const report = await refreshFrequentLexemes(fixture.db, { minMatches: CAP, listSize: LIST_SIZE });
     expect(report.lexemes).toBeGreaterThanOrEqual(3);
     expect(report.rows).toBeGreaterThan(0);
     const page = await search({ query: 'comet', first: 8 });

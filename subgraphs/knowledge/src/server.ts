@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
 import { createDatabase, QueryObserver, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
 import {
-  createRedis,
+  redisOrStandIn,
   startSubgraph,
   withRateLimits,
   type RateLimiterOptions,
@@ -64,33 +64,26 @@ export async function startKnowledgeSubgraph(
 ): Promise<RunningSubgraph> {
   const database = createDatabase<KnowledgeDb>(deps.target, { schema: 'knowledge', poolMax: deps.poolMax ?? 10 });
   const db = deps.onQuery ? database.db.withPlugin(new QueryObserver(deps.onQuery)) : database.db;
-  const ownsRedis = deps.redis === undefined;
-  const redis = deps.redis ?? (await createRedis(undefined));
+  const { redis, release } = await redisOrStandIn(deps.redis);
   const search: SearchSettings = { ...DEFAULT_SEARCH_SETTINGS, ...deps.search };
   // The generated `Resolvers` types model `__resolveReference(reference, ctx, info)`, which
   // Apollo's resolver map (field-resolver signatures only) cannot express; resolvers/*.ts
   // are checked against the generated types.
   const resolverMap = resolvers as SubgraphOptions<KnowledgeContext>['resolvers'];
-  try {
-    return await startSubgraph<KnowledgeContext>(
-      {
-        name: 'knowledge',
-        typeDefs,
-        resolvers: withRateLimits(typeDefs, resolverMap, { ...deps.rateLimits, redis }),
-        internalTokenKey: deps.internalTokenKey,
-        createContext: (base) => ({ ...base, db, loaders: createLoaders(db), search }),
-        ready: database.ping,
-        close: async () => {
-          await database.close();
-          if (ownsRedis) redis.disconnect();
-        },
+  return startSubgraph<KnowledgeContext>(
+    {
+      name: 'knowledge',
+      typeDefs,
+      resolvers: withRateLimits(typeDefs, resolverMap, { ...deps.rateLimits, redis }),
+      internalTokenKey: deps.internalTokenKey,
+      createContext: (base) => ({ ...base, db, loaders: createLoaders(db), search }),
+      ready: database.ping,
+      close: async () => {
+        await database.close();
+        release();
       },
-      port,
-      host,
-    );
-  } catch (error) {
-    await database.close();
-    if (ownsRedis) redis.disconnect();
-    throw error;
-  }
+    },
+    port,
+    host,
+  );
 }

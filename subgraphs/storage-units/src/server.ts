@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDatabase, QueryObserver, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
 import {
-  createRedis,
+  redisOrStandIn,
   startSubgraph,
   withRateLimits,
   type RateLimiterOptions,
@@ -65,39 +65,36 @@ export async function startStorageUnitsSubgraph(
 ): Promise<RunningSubgraph> {
   const database = createDatabase<StorageDb>(deps.target, { schema: REGISTRY_SCHEMA });
   const db = deps.onQuery ? database.db.withPlugin(new QueryObserver(deps.onQuery)) : database.db;
-  const ownsRedis = deps.redis === undefined;
-  const redis = deps.redis ?? (await createRedis(undefined));
-  try {
-    await syncUnitRegistry(database.db);
-    return await startSubgraph<StorageContext>(
-      {
-        name: 'storage-units',
-        typeDefs,
-        // Apollo's map types `__resolveReference` like a field resolver (codegen types it
-        // `(reference, context, info)`); the runtime shape is the same, only the signature differs.
-        resolvers: withRateLimits(typeDefs, resolvers, {
-          ...deps.rateLimits,
-          redis,
-        }) as GraphQLResolverMap<StorageContext>,
-        internalTokenKey: deps.internalTokenKey,
-        createContext: (base) => ({
-          ...base,
-          db,
-          target: deps.target,
-          loaders: createLoaders(db),
-        }),
-        ready: database.ping,
-        close: async () => {
-          await database.close();
-          if (ownsRedis) redis.disconnect();
-        },
-      },
-      port,
-      host,
-    );
-  } catch (error) {
+  const { redis, release } = await redisOrStandIn(deps.redis);
+  const close = async () => {
     await database.close();
-    if (ownsRedis) redis.disconnect();
+    release();
+  };
+  await syncUnitRegistry(database.db).catch(async (error: unknown) => {
+    await close();
     throw error;
-  }
+  });
+  return startSubgraph<StorageContext>(
+    {
+      name: 'storage-units',
+      typeDefs,
+      // Apollo's map types `__resolveReference` like a field resolver (codegen types it
+      // `(reference, context, info)`); the runtime shape is the same, only the signature differs.
+      resolvers: withRateLimits(typeDefs, resolvers, {
+        ...deps.rateLimits,
+        redis,
+      }) as GraphQLResolverMap<StorageContext>,
+      internalTokenKey: deps.internalTokenKey,
+      createContext: (base) => ({
+        ...base,
+        db,
+        target: deps.target,
+        loaders: createLoaders(db),
+      }),
+      ready: database.ping,
+      close,
+    },
+    port,
+    host,
+  );
 }
