@@ -573,16 +573,27 @@ export async function knowledgeStats(
   };
 }
 
+/**
+ * Inserts entries and, in the same transaction, gives a top list to every
+ * lexeme they made very common (existing lists take the rows through the triggers).
+ */
 export async function insertEntries(
-  db: Kysely<KnowledgeDb> | Transaction<KnowledgeDb>,
+  trx: Transaction<KnowledgeDb>,
   entries: readonly NewEntry[],
+  lists: Partial<FrequentLexemeOptions>,
 ): Promise<EntryRow[]> {
   if (entries.length === 0) return [];
-  return db
+  const inserted = await trx
     .insertInto('entries')
     .values([...entries])
     .returning(ENTRY_COLUMNS)
     .execute();
+  await refreshFrequentLexemesFor(
+    trx,
+    inserted.map((row) => row.id),
+    lists,
+  );
+  return inserted;
 }
 
 /** Inserts rows whose `external_id` is new; returns how many were added (the rest already existed). */

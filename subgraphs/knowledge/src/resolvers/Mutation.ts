@@ -14,7 +14,6 @@ import {
   findEntryAuthor,
   insertEntries,
   recordIngestRun,
-  refreshFrequentLexemesFor,
   updateEntryAsActor,
 } from '../knowledge.repository.ts';
 import type { MutationResolvers } from '../generated/resolvers.ts';
@@ -45,15 +44,7 @@ export const Mutation: MutationResolvers = {
     const entry = validateKnowledgeInput(args.input, 'input', actorId);
     const [row] = await ctx.db
       .transaction()
-      .execute(async (trx) => {
-        const inserted = await insertEntries(trx, [entry]);
-        await refreshFrequentLexemesFor(
-          trx,
-          inserted.map((row) => row.id),
-          { minMatches: ctx.search.candidateCap },
-        );
-        return inserted;
-      })
+      .execute((trx) => insertEntries(trx, [entry], { minMatches: ctx.search.candidateCap }))
       .catch(asConflict);
     if (!row) throw new Error('insert returned no row');
     return toKnowledgeEntry(row);
@@ -72,14 +63,8 @@ export const Mutation: MutationResolvers = {
     const rows = await ctx.db
       .transaction()
       .execute(async (trx) => {
-        const inserted = await insertEntries(trx, entries);
+        const inserted = await insertEntries(trx, entries, { minMatches: ctx.search.candidateCap });
         await recordIngestRun(trx, { source: 'api-batch', startedAt, seen: entries.length, added: inserted.length });
-        // Lexemes the batch made very common get their top lists (existing lists: the triggers merged the rows).
-        await refreshFrequentLexemesFor(
-          trx,
-          inserted.map((row) => row.id),
-          { minMatches: ctx.search.candidateCap },
-        );
         return inserted;
       })
       .catch(asConflict);
