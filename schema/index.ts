@@ -1,1 +1,1 @@
-export { composeSupergraph, SUBGRAPHS } from './compose.ts';
+export { composedArtefacts, composeScopes, composeSupergraph, SCOPES_FILE, SUPERGRAPH_FILE } from './compose.ts';

@@ -1,7 +1,11 @@
 import { z } from 'zod';
-import { flag, nodeEnv, optionalUrl, parseEnv, port } from '@supergraph/kit';
+import { flag, nodeEnv, optionalUrl, parseEnv, port } from '@supergraph/platform';
 
-/** Configuration of the all-in-one launcher (`npm start`), `npm run migrate` and `npm run seed`. */
+/**
+ * Configuration of the all-in-one launcher (`npm start`), `npm run migrate`
+ * and `npm run seed`. Each subgraph's own variables (`<NAME>_PORT`,
+ * `<NAME>_DB_PASSWORD`, …) are read through its descriptor.
+ */
 export const env = parseEnv(
   z.object({
     NODE_ENV: nodeEnv,
@@ -11,15 +15,8 @@ export const env = parseEnv(
     SUPERGRAPH_FORBID_EMBEDDED: flag(),
     DATA_DIR: z.string().default('.data'),
     GATEWAY_PORT: port(4000),
-    AUTH_PORT: port(4001),
-    KNOWLEDGE_PORT: port(4002),
-    STORAGE_UNITS_PORT: port(4003),
     SEED_ON_START: flag(true),
+    /** Every seeder imports only the first N WordNet synsets. */
     SEED_LIMIT: z.coerce.number().int().positive().optional(),
-    /** Redis key prefix of every rate-limit counter (separates installs sharing one Redis). */
-    RATE_LIMIT_PREFIX: z.string().min(1).optional(),
-    AUTH_DB_PASSWORD: z.string().optional(),
-    KNOWLEDGE_DB_PASSWORD: z.string().optional(),
-    STORAGE_UNITS_DB_PASSWORD: z.string().optional(),
   }),
 );

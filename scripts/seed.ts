@@ -1,17 +1,17 @@
-import { seedKnowledge } from '@supergraph/knowledge';
-import { seedStorageUnits } from '@supergraph/storage-units';
-import { migrateAndResolveTargets, openAdminTarget } from './database.ts';
-import { env } from './env.ts';
+import { SUBGRAPHS, subgraphNamed } from '@supergraph/registry';
+import { migrateAndResolveTargets, openAdminTarget, seedAll } from './database.ts';
 
-/** `npm run seed`: migrate, then import WordNet into knowledge and the storage units. Idempotent. */
+/**
+ * `npm run seed [-- <subgraph>…]`: migrate, then run every subgraph's seeder
+ * (or only the named ones). Idempotent.
+ */
 try {
+  const names = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  const subgraphs = names.length > 0 ? names.map(subgraphNamed) : SUBGRAPHS;
   const admin = await openAdminTarget();
   const { targetFor } = await migrateAndResolveTargets(admin);
-  const limit = env.SEED_LIMIT !== undefined ? { limit: env.SEED_LIMIT } : {};
-  // Each seeder reports its own progress and per-unit counts.
-  const knowledge = await seedKnowledge(targetFor('knowledge'), { log: (line) => console.log(line), ...limit });
-  const units = await seedStorageUnits(targetFor('storage-units'), { log: (line) => console.log(line), ...limit });
-  console.log(`[seed] done in ${((knowledge.durationMs + units.durationMs) / 1000).toFixed(1)} s`);
+  const durationMs = await seedAll(targetFor, subgraphs);
+  console.log(`[seed] done in ${(durationMs / 1000).toFixed(1)} s`);
   if (admin.kind === 'pglite') await admin.pglite.close();
 } catch (error) {
   console.error(`[seed] failed: ${error instanceof Error ? error.message : String(error)}`);

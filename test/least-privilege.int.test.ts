@@ -1,7 +1,5 @@
-import { databaseSpec as authSpec } from '@supergraph/auth';
 import { createDatabase, createTestDatabase, migrateAll, urlForRole, type TestDatabase } from '@supergraph/db';
-import { databaseSpec as knowledgeSpec } from '@supergraph/knowledge';
-import { databaseSpec as storageUnitsSpec } from '@supergraph/storage-units';
+import { SUBGRAPHS } from '@supergraph/registry';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -9,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * Every subgraph connects as its own role, which owns its schemas and can
  * touch nothing else. Roles exist only on a real PostgreSQL (PGlite is single-user).
  */
-const specs = [authSpec, knowledgeSpec, storageUnitsSpec];
+const specs = SUBGRAPHS.map((subgraph) => subgraph.database);
 let testDb: TestDatabase;
 
 describe.runIf(Boolean(process.env['DATABASE_URL']))('least privilege per subgraph (real PostgreSQL)', () => {

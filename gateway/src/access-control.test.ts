@@ -1,6 +1,6 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { ANONYMOUS, USER_SCOPES, type Identity } from '@supergraph/kit';
+import { ANONYMOUS, loadScopeCatalog, type Identity } from '@supergraph/platform';
 import { createAccessControl } from './access-control.ts';
 import { subgraphsOf } from './server.ts';
 
@@ -40,7 +40,13 @@ const supergraph = parse(/* GraphQL */ `
   }
 `);
 
-const user: Identity = { userId: 'u1', roles: ['user'], scopes: [...USER_SCOPES], tier: 'free', via: 'jwt' };
+const user: Identity = {
+  userId: 'u1',
+  roles: ['user'],
+  scopes: [...loadScopeCatalog().user],
+  tier: 'free',
+  via: 'jwt',
+};
 const { check } = createAccessControl(supergraph);
 
 function run(query: string, identity: Identity) {

@@ -13,7 +13,8 @@ import {
   type FragmentDefinitionNode,
   type OperationDefinitionNode,
 } from 'graphql';
-import { assertAccess, errorCode, fieldRequirement, type AccessRequirement, type Identity } from '@supergraph/kit';
+import { assertAccess, fieldRequirement, type AccessRequirement } from '@supergraph/kit';
+import { errorCode, type Identity } from '@supergraph/platform';
 
 /** What the access-control plugin needs from the request context. */
 export interface AccessControlContext {

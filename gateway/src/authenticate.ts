@@ -19,7 +19,7 @@ import {
   type Identity,
   type Role,
   type Tier,
-} from '@supergraph/kit';
+} from '@supergraph/platform';
 
 /** Access tokens only: refresh tokens (`refresh+jwt`) and anything else are refused. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -43,8 +43,10 @@ export interface AccessTokenOptions {
 }
 
 export interface CredentialResolverOptions {
-  /** The auth subgraph's GraphQL endpoint. */
-  authUrl: string;
+  /** The GraphQL endpoint answering `resolveCredential` (the auth subgraph's). */
+  url: string;
+  /** Its internal-token audience (its subgraph name). */
+  audience: string;
   internalTokenKey: CryptoKey | KeyObject;
   /** How long a resolved key/session is trusted before asking again; bounds revocation delay. Default 5 s. */
   ttlMs?: number;
@@ -154,10 +156,10 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
   const inFlight = new Map<string, Promise<Identity | null>>();
 
   async function lookup(kind: 'api_key' | 'session', secret: string, requestId: string): Promise<Identity | null> {
-    const token = await signInternalToken(GATEWAY_IDENTITY, 'auth', options.internalTokenKey);
+    const token = await signInternalToken(GATEWAY_IDENTITY, options.audience, options.internalTokenKey);
     let response: Response;
     try {
-      response = await fetch(options.authUrl, {
+      response = await fetch(options.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token, 'x-request-id': requestId },
         body: JSON.stringify({
@@ -224,8 +226,8 @@ export interface Authenticator {
  * request never runs under a credential the client did not mean.
  */
 export function createAuthenticator(
-  verifyAccessToken: (token: string) => Promise<Identity>,
-  credentials: CredentialResolver,
+  verifyAccessToken: ((token: string) => Promise<Identity>) | undefined,
+  credentials: CredentialResolver | undefined,
 ): Authenticator {
   return {
     async authenticate(req, requestId) {
@@ -239,8 +241,10 @@ export function createAuthenticator(
       if (authorization) {
         const match = /^Bearer\s+([\w-]+\.[\w-]*\.[\w-]*)\s*$/i.exec(authorization);
         if (!match?.[1]) throw invalidCredentials('Authorization must be "Bearer <access token>"');
+        if (!verifyAccessToken) throw invalidCredentials('This graph accepts no access tokens');
         return verifyAccessToken(match[1]);
       }
+      if (!credentials) throw invalidCredentials('This graph accepts no API keys or session tokens');
       if (apiKey) return credentials.resolve('api_key', apiKey.trim(), requestId);
       return credentials.resolve('session', (sessionToken ?? '').trim(), requestId);
     },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { generateInternalKeyPair, EnvError } from '@supergraph/kit';
-import { parseGatewayEnv } from './env.ts';
+import { generateInternalKeyPair, EnvError } from '@supergraph/platform';
+import { subgraphUrlsFromEnv, parseGatewayEnv } from './env.ts';
 
 const { privateKeyPem } = generateInternalKeyPair();
 
@@ -14,10 +14,18 @@ describe('parseGatewayEnv', () => {
     expect(env.MAX_BODY_BYTES).toBe(1024 * 1024);
   });
 
-  it('maps subgraph URL overrides by subgraph name', () => {
-    const env = parseGatewayEnv({ STORAGE_UNITS_URL: 'http://units:4003/graphql', CORS_ORIGINS: 'http://a.test, *' });
-    expect(env.subgraphUrls['storage-units']).toBe('http://units:4003/graphql');
-    expect(env.CORS_ORIGINS).toEqual(['http://a.test', '*']);
+  it('maps <NAME>_URL overrides for whatever subgraphs the supergraph names', () => {
+    const source = {
+      STORAGE_UNITS_URL: 'http://units:4003/graphql',
+      NOTES_URL: 'http://notes:4009/graphql',
+      OTHER_URL: 'http://x',
+    };
+    expect(subgraphUrlsFromEnv(['storage-units', 'notes', 'reviews'], source)).toEqual({
+      'storage-units': 'http://units:4003/graphql',
+      notes: 'http://notes:4009/graphql',
+    });
+    expect(() => subgraphUrlsFromEnv(['notes'], { NOTES_URL: 'not a url' })).toThrow(/NOTES_URL: not a URL/);
+    expect(parseGatewayEnv({ CORS_ORIGINS: 'http://a.test, *' }).CORS_ORIGINS).toEqual(['http://a.test', '*']);
   });
 
   it('refuses production without key, origins, JWKS URL, listing every problem', () => {

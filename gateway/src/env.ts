@@ -1,15 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
-import { EnvError, flag, nodeEnv, optionalUrl, port } from '@supergraph/kit';
-
-/** Subgraph name → the env variable that overrides its routing URL. */
-export const SUBGRAPH_URL_VARIABLES = {
-  auth: 'AUTH_URL',
-  knowledge: 'KNOWLEDGE_URL',
-  'storage-units': 'STORAGE_UNITS_URL',
-  conversation: 'CONVERSATION_URL',
-  operations: 'OPERATIONS_URL',
-} as const;
+import { EnvError, envPrefix, flag, nodeEnv, optionalUrl, port } from '@supergraph/platform';
 
 const positiveInt = (defaultValue: number) => z.coerce.number().int().positive().default(defaultValue);
 
@@ -32,18 +23,12 @@ const schema = z.object({
   SUBGRAPH_TIMEOUT_MS: positiveInt(10_000),
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
   TRUST_PROXY: flag(false),
-  DEV_KEYS_FILE: z.string().default('.data/dev-keys.json'),
-  AUTH_URL: optionalUrl,
-  KNOWLEDGE_URL: optionalUrl,
-  STORAGE_UNITS_URL: optionalUrl,
-  CONVERSATION_URL: optionalUrl,
-  OPERATIONS_URL: optionalUrl,
+  DATA_DIR: z.string().min(1).default('.data'),
 });
 
 export type GatewayEnv = Readonly<
   Omit<z.infer<typeof schema>, 'CORS_ORIGINS'> & {
     CORS_ORIGINS: readonly string[];
-    subgraphUrls: Record<string, string | undefined>;
   }
 >;
 
@@ -62,9 +47,30 @@ export function parseGatewayEnv(source: NodeJS.ProcessEnv = process.env): Gatewa
     throw new EnvError(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   }
   const parsed = result.data;
-  const subgraphUrls: Record<string, string | undefined> = {};
-  for (const [name, variable] of Object.entries(SUBGRAPH_URL_VARIABLES)) subgraphUrls[name] = parsed[variable];
-  return Object.freeze({ ...parsed, CORS_ORIGINS: splitOrigins(parsed.CORS_ORIGINS), subgraphUrls });
+  return Object.freeze({ ...parsed, CORS_ORIGINS: splitOrigins(parsed.CORS_ORIGINS) });
+}
+
+/**
+ * `<NAME>_URL` for every subgraph the supergraph names (its `join__Graph`
+ * names: `storage-units` → `STORAGE_UNITS_URL`), so the gateway routes any
+ * supergraph without knowing its subgraphs in advance.
+ */
+export function subgraphUrlsFromEnv(
+  names: Iterable<string>,
+  source: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const urls: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const name of names) {
+    const variable = `${envPrefix(name)}_URL`;
+    const value = source[variable]?.trim();
+    if (!value) continue;
+    if (!z.url().safeParse(value).success) problems.push(`${variable}: not a URL`);
+    else urls[name] = value;
+  }
+  if (problems.length > 0)
+    throw new EnvError(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  return urls;
 }
 
 function splitOrigins(value: string | undefined): string[] {

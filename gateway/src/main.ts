@@ -1,30 +1,25 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { EnvError, importInternalSigningKey, loadOrCreateDevKeys, stopOnSignals } from '@supergraph/kit';
-import { parseGatewayEnv } from './env.ts';
-import { startGateway } from './server.ts';
+import { EnvError, importInternalSigningKey, loadOrCreateDevKeys, repoPath, stopOnSignals } from '@supergraph/platform';
+import { parse } from 'graphql';
+import { parseGatewayEnv, subgraphUrlsFromEnv } from './env.ts';
+import { startGateway, subgraphsOf } from './server.ts';
 
 /** Service mode: one gateway process configured from the environment; SIGTERM drains and exits. */
 async function main(): Promise<void> {
   const env = parseGatewayEnv();
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const supergraphPath = env.SUPERGRAPH_PATH ?? path.join(root, 'schema', 'supergraph.graphql');
+  const supergraphSdl = readFileSync(repoPath(env.SUPERGRAPH_PATH ?? 'schema/supergraph.graphql'), 'utf8');
   const production = env.NODE_ENV === 'production';
-  // Outside production a missing key falls back to the shared development keys file (the one the embedded start uses).
+  // Outside production a missing key falls back to the shared development keys file (the one `npm start` uses).
   const privateKeyPem =
     env.GATEWAY_INTERNAL_PRIVATE_KEY?.replaceAll('\\n', '\n') ??
-    (await loadOrCreateDevKeys(path.resolve(root, env.DEV_KEYS_FILE))).internalPrivateKeyPem;
+    (await loadOrCreateDevKeys(repoPath(env.DATA_DIR, 'dev-keys.json'))).internalPrivateKeyPem;
+  const subgraphUrls = subgraphUrlsFromEnv(subgraphsOf(parse(supergraphSdl)).keys());
   const gateway = await startGateway(
     {
-      supergraphSdl: readFileSync(supergraphPath, 'utf8'),
+      supergraphSdl,
       internalTokenKey: await importInternalSigningKey(privateKeyPem),
-      auth: {
-        issuer: env.AUTH_ISSUER,
-        audience: env.AUTH_AUDIENCE,
-        ...(env.AUTH_JWKS_URL ? { jwksUrl: env.AUTH_JWKS_URL } : {}),
-      },
-      subgraphUrls: env.subgraphUrls,
+      auth: { issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE, jwksUrl: env.AUTH_JWKS_URL },
+      subgraphUrls,
       production,
       corsOrigins: env.CORS_ORIGINS,
       ...(env.INTROSPECTION !== undefined ? { introspection: env.INTROSPECTION } : {}),
@@ -42,6 +37,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof EnvError ? error.message : error);
+  console.error(
+    error instanceof EnvError
+      ? error.message
+      : `[gateway] failed to start: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 });

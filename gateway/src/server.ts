@@ -7,7 +7,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { Kind, parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import type { CryptoKey, JSONWebKeySet, KeyObject } from 'jose';
-import { closeServer, createGraphQLHttpServer, listen, maskError, sendJson, type Identity } from '@supergraph/kit';
+import { closeServer, createGraphQLHttpServer, listen, maskError, sendJson, type Identity } from '@supergraph/platform';
 import { createAccessControl, supergraphForQueryPlanner } from './access-control.ts';
 import { createAccessTokenVerifier, createAuthenticator, createCredentialResolver } from './authenticate.ts';
 import { createCors } from './cors.ts';
@@ -18,8 +18,20 @@ export interface GatewayOptions {
   supergraphSdl: string;
   /** The gateway's Ed25519 private key: signs internal tokens for subgraphs. */
   internalTokenKey: CryptoKey | KeyObject;
-  /** Access-token verification. `jwksUrl` defaults to the auth subgraph's `/.well-known/jwks.json`. */
-  auth: { issuer: string; audience: string; jwksUrl?: string; jwks?: JSONWebKeySet };
+  /**
+   * Access-token (`Authorization: Bearer`) verification. The key set is `jwks`,
+   * else `jwksUrl`, else `/.well-known/jwks.json` beside the credential
+   * subgraph; with none of them Bearer tokens are refused and the graph still
+   * serves anonymous traffic.
+   */
+  auth?: { issuer: string; audience: string; jwksUrl?: string | undefined; jwks?: JSONWebKeySet };
+  /**
+   * Where API keys and session tokens are resolved: a GraphQL endpoint
+   * answering `resolveCredential`, called with an internal token for
+   * `audience`. Default: the subgraph that owns `Query.resolveCredential` in the
+   * supergraph, if any. `null`: none (those headers are refused).
+   */
+  credentials?: { url: string; audience: string } | null;
   /** Per-subgraph URL overrides (by subgraph name, e.g. `storage-units`); the supergraph's routing URLs otherwise. */
   subgraphUrls?: Readonly<Record<string, string | undefined>>;
   /** Production: no landing page, no wildcard CORS. */
@@ -75,8 +87,36 @@ export function subgraphsOf(supergraph: DocumentNode): Map<string, string> {
   return result;
 }
 
+/**
+ * The subgraph that resolves API keys and session tokens: the owner of
+ * `Query.resolveCredential` in the supergraph (by its `@join__field(graph:)`),
+ * or undefined when the supergraph has none.
+ */
+export function credentialSubgraphOf(supergraph: DocumentNode): string | undefined {
+  const graphNames = new Map<string, string>();
+  let owner: string | undefined;
+  for (const definition of supergraph.definitions) {
+    if (definition.kind === Kind.ENUM_TYPE_DEFINITION && definition.name.value === 'join__Graph') {
+      for (const value of definition.values ?? []) {
+        const name = value.directives
+          ?.find((directive) => directive.name.value === 'join__graph')
+          ?.arguments?.find((arg) => arg.name.value === 'name')?.value;
+        if (name?.kind === Kind.STRING) graphNames.set(value.name.value, name.value);
+      }
+    }
+    if (definition.kind === Kind.OBJECT_TYPE_DEFINITION && definition.name.value === 'Query') {
+      const field = definition.fields?.find((candidate) => candidate.name.value === 'resolveCredential');
+      const graph = field?.directives
+        ?.find((directive) => directive.name.value === 'join__field')
+        ?.arguments?.find((arg) => arg.name.value === 'graph')?.value;
+      if (graph?.kind === Kind.ENUM) owner = graph.value;
+    }
+  }
+  return owner ? graphNames.get(owner) : undefined;
+}
+
 /** Extensions that describe internals (where a subgraph lives, what it answered) and never reach clients. */
-const PRIVATE_EXTENSIONS = ['response', 'serviceName', 'exception', 'stacktrace', 'http'];
+const PRIVATE_EXTENSIONS = ['response', 'serviceName', 'exception', 'stacktrace', 'http', 'valueCompletion'];
 
 export function formatGatewayError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const code = formatted.extensions?.['code'];
@@ -116,27 +156,43 @@ export async function startGateway(options: GatewayOptions, port: number, host =
   for (const [name, url] of Object.entries(options.subgraphUrls ?? {})) {
     if (url && subgraphs.has(name)) subgraphs.set(name, url);
   }
-  const authUrl = subgraphs.get('auth');
-  if (!authUrl) throw new Error('The supergraph has no "auth" subgraph');
+  const credentialSubgraph = credentialSubgraphOf(supergraph);
+  const credentialSource =
+    options.credentials === null
+      ? undefined
+      : (options.credentials ??
+        (credentialSubgraph
+          ? { url: subgraphs.get(credentialSubgraph) ?? '', audience: credentialSubgraph }
+          : undefined));
 
   const subgraphTimeoutMs = options.subgraphTimeoutMs ?? 10_000;
   const accessControl = createAccessControl(supergraph);
-  const verifyAccessToken = createAccessTokenVerifier({
-    issuer: options.auth.issuer,
-    audience: options.auth.audience,
-    ...(options.auth.jwks
-      ? { jwks: options.auth.jwks }
-      : { jwksUrl: options.auth.jwksUrl ?? new URL('/.well-known/jwks.json', authUrl).href }),
-  });
-  const credentials = createCredentialResolver({
-    authUrl,
-    internalTokenKey: options.internalTokenKey,
-    ...(options.credentialCacheTtlMs !== undefined ? { ttlMs: options.credentialCacheTtlMs } : {}),
-    ...(options.negativeCredentialCacheTtlMs !== undefined
-      ? { negativeTtlMs: options.negativeCredentialCacheTtlMs }
-      : {}),
-    timeoutMs: Math.min(subgraphTimeoutMs, 5_000),
-  });
+  const jwksSource = options.auth?.jwks
+    ? { jwks: options.auth.jwks }
+    : options.auth?.jwksUrl
+      ? { jwksUrl: options.auth.jwksUrl }
+      : credentialSource
+        ? { jwksUrl: new URL('/.well-known/jwks.json', credentialSource.url).href }
+        : undefined;
+  const verifyAccessToken = jwksSource
+    ? createAccessTokenVerifier({
+        issuer: options.auth?.issuer ?? 'supergraph-auth',
+        audience: options.auth?.audience ?? 'supergraph',
+        ...jwksSource,
+      })
+    : undefined;
+  const credentials = credentialSource
+    ? createCredentialResolver({
+        url: credentialSource.url,
+        audience: credentialSource.audience,
+        internalTokenKey: options.internalTokenKey,
+        ...(options.credentialCacheTtlMs !== undefined ? { ttlMs: options.credentialCacheTtlMs } : {}),
+        ...(options.negativeCredentialCacheTtlMs !== undefined
+          ? { negativeTtlMs: options.negativeCredentialCacheTtlMs }
+          : {}),
+        timeoutMs: Math.min(subgraphTimeoutMs, 5_000),
+      })
+    : undefined;
   const authenticator = createAuthenticator(verifyAccessToken, credentials);
 
   const gateway = new ApolloGateway({

@@ -10,7 +10,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { CryptoKey, KeyObject } from 'jose';
-import { ANONYMOUS, INTERNAL_TOKEN_HEADER, signInternalToken, type Identity } from '@supergraph/kit';
+import { ANONYMOUS, INTERNAL_TOKEN_HEADER, signInternalToken, type Identity } from '@supergraph/platform';
 
 /** What every subgraph fetch needs from the request context. */
 export interface SubgraphFetchContext {

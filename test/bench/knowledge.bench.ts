@@ -22,10 +22,11 @@ import {
   importInternalSigningKey,
   importInternalVerifyKey,
   INTERNAL_TOKEN_HEADER,
+  loadScopeCatalog,
   scopesForRoles,
   signInternalToken,
   type Identity,
-} from '@supergraph/kit';
+} from '@supergraph/platform';
 import { databaseSpec, DEFAULT_SEARCH_SETTINGS, seedKnowledge, startKnowledgeSubgraph } from '@supergraph/knowledge';
 import { sql, type Kysely } from 'kysely';
 import { refreshFrequentLexemes, searchEntries } from '../../subgraphs/knowledge/src/knowledge.repository.ts';
@@ -109,7 +110,7 @@ async function run(database: TestDatabase): Promise<void> {
     const identity: Identity = {
       userId: crypto.randomUUID(),
       roles: ['user'],
-      scopes: scopesForRoles(['user']),
+      scopes: scopesForRoles(loadScopeCatalog(), ['user']),
       tier: 'enterprise',
       via: 'jwt',
     };

@@ -1,6 +1,11 @@
 import { SignJWT, base64url, importJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateInternalKeyPair, importInternalSigningKey, signInternalToken, USER_SCOPES } from '@supergraph/kit';
+import {
+  generateInternalKeyPair,
+  importInternalSigningKey,
+  loadScopeCatalog,
+  signInternalToken,
+} from '@supergraph/platform';
 import {
   AUDIENCE,
   ISSUER,
@@ -40,7 +45,12 @@ async function accessToken(
   claims: { iss?: string; aud?: string; exp?: number; iat?: number } = {},
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ sid: 'x', roles: ['admin'], tier: 'enterprise', scope: `${USER_SCOPES.join(' ')} admin` })
+  return new SignJWT({
+    sid: 'x',
+    roles: ['admin'],
+    tier: 'enterprise',
+    scope: `${loadScopeCatalog().user.join(' ')} admin`,
+  })
     .setProtectedHeader(header)
     .setSubject(alice.userId)
     .setIssuer(claims.iss ?? ISSUER)

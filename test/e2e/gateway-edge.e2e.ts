@@ -7,7 +7,7 @@ import {
   signInternalToken,
   verifyInternalToken,
   importInternalVerifyKey,
-} from '@supergraph/kit';
+} from '@supergraph/platform';
 import {
   ALLOWED_ORIGIN,
   firstCode,

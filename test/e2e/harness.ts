@@ -5,13 +5,13 @@ import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import type { JWK } from 'jose';
 import { createTestDatabase, migrateAll, urlForRole, type DatabaseTarget, type TestDatabase } from '@supergraph/db';
+import { type RunningSubgraph } from '@supergraph/kit';
 import {
   generateInternalKeyPair,
   generateSigningJwk,
   importInternalSigningKey,
   importInternalVerifyKey,
-  type RunningSubgraph,
-} from '@supergraph/kit';
+} from '@supergraph/platform';
 import { startGateway, type GatewayOptions, type RunningGateway } from '@supergraph/gateway';
 import { databaseSpec as authDatabaseSpec, defaultAuthConfig, startAuthSubgraph } from '@supergraph/auth';
 import { composeSupergraph } from '../../schema/compose.ts';

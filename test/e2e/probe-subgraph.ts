@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { GraphQLError, GraphQLScalarType, parse } from 'graphql';
 import type { CryptoKey, KeyObject } from 'jose';
-import { notFound, startSubgraph, type RunningSubgraph, type SubgraphContext } from '@supergraph/kit';
+import { startSubgraph, type RunningSubgraph, type SubgraphContext } from '@supergraph/kit';
+import { notFound } from '@supergraph/platform';
 
 /**
  * A small real subgraph the e2e tests compose next to auth: it shows what the
@@ -15,7 +16,7 @@ export const PROBE_TYPE_DEFS = /* GraphQL */ `
   type Query {
     probePublic: String!
     probeSecret: String @authenticated
-    probeChat: String @requiresScopes(scopes: [["chat"]])
+    probeChat: String @requiresScopes(scopes: [["knowledge:write"]])
     probeWhoAmI: ProbeIdentity!
     probeCrash: String
     probeNotFound: String

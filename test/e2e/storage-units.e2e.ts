@@ -16,6 +16,7 @@ import {
   type TestDatabase,
 } from '@supergraph/db';
 import { startGateway, type RunningGateway } from '@supergraph/gateway';
+import { type RunningSubgraph } from '@supergraph/kit';
 import {
   createRedis,
   generateInternalKeyPair,
@@ -23,8 +24,7 @@ import {
   importInternalSigningKey,
   importInternalVerifyKey,
   type Redis,
-  type RunningSubgraph,
-} from '@supergraph/kit';
+} from '@supergraph/platform';
 import {
   databaseSpec as storageDatabaseSpec,
   seedStorageUnits,

@@ -244,7 +244,7 @@ describe('admin-only fields', () => {
     const admin = await harness.makeAdmin(user.id);
     const victim = await harness.signUp();
     const key = await harness.ok<{ createApiKey: { key: string } }>(
-      'mutation { createApiKey(name: "k", scopes: ["chat"]) { key } }',
+      'mutation { createApiKey(name: "k", scopes: ["storage:write"]) { key } }',
       {},
       victim.identity,
     );

@@ -45,7 +45,7 @@ describe('API keys', () => {
     const created = (
       await harness.ok<{ createApiKey: CreatedKey }>(
         CREATE,
-        { name: ' CI deploy ', scopes: ['knowledge:read', 'chat', 'chat'] },
+        { name: ' CI deploy ', scopes: ['knowledge:read', 'storage:write', 'storage:write'] },
         identity,
       )
     ).createApiKey;
@@ -53,7 +53,7 @@ describe('API keys', () => {
     expect(created.apiKey).toMatchObject({
       name: 'CI deploy',
       prefix: created.key.slice(3, 11),
-      scopes: ['knowledge:read', 'chat'],
+      scopes: ['knowledge:read', 'storage:write'],
       lastUsedAt: null,
       revokedAt: null,
     });
@@ -73,7 +73,7 @@ describe('API keys', () => {
     expect(await resolveKey(created.key)).toEqual({
       userId: user.id,
       roles: ['user'],
-      scopes: ['knowledge:read', 'chat'],
+      scopes: ['knowledge:read', 'storage:write'],
       tier: 'free',
       sessionId: null,
     });
@@ -87,8 +87,9 @@ describe('API keys', () => {
 
   it('updates last_used_at at most once a minute', async () => {
     const { identity } = await harness.signUp();
-    const created = (await harness.ok<{ createApiKey: CreatedKey }>(CREATE, { name: 'k', scopes: ['chat'] }, identity))
-      .createApiKey;
+    const created = (
+      await harness.ok<{ createApiKey: CreatedKey }>(CREATE, { name: 'k', scopes: ['storage:write'] }, identity)
+    ).createApiKey;
     await resolveKey(created.key);
     const first = await harness.db
       .selectFrom('api_keys')
@@ -119,13 +120,13 @@ describe('API keys', () => {
   it('validates the name and the scopes', async () => {
     const { identity } = await harness.signUp();
     const cases: Array<[Record<string, unknown>, string]> = [
-      [{ name: '', scopes: ['chat'] }, 'name'],
-      [{ name: '   ', scopes: ['chat'] }, 'name'],
-      [{ name: 'x'.repeat(65), scopes: ['chat'] }, 'name'],
+      [{ name: '', scopes: ['storage:write'] }, 'name'],
+      [{ name: '   ', scopes: ['storage:write'] }, 'name'],
+      [{ name: 'x'.repeat(65), scopes: ['storage:write'] }, 'name'],
       [{ name: 'ok', scopes: [] }, 'scopes'],
       [{ name: 'ok', scopes: ['admin'] }, 'scopes'],
       [{ name: 'ok', scopes: ['internal:credentials'] }, 'scopes'],
-      [{ name: 'ok', scopes: ['chat', 'made:up'] }, 'scopes'],
+      [{ name: 'ok', scopes: ['storage:write', 'made:up'] }, 'scopes'],
     ];
     for (const [variables, field] of cases) {
       expect(firstError(await harness.gql(CREATE, variables, identity))).toMatchObject({
@@ -134,44 +135,49 @@ describe('API keys', () => {
       });
     }
     expect(
-      (await harness.ok<{ createApiKey: CreatedKey }>(CREATE, { name: 'x'.repeat(64), scopes: ['chat'] }, identity))
-        .createApiKey.apiKey.name,
+      (
+        await harness.ok<{ createApiKey: CreatedKey }>(
+          CREATE,
+          { name: 'x'.repeat(64), scopes: ['storage:write'] },
+          identity,
+        )
+      ).createApiKey.apiKey.name,
     ).toHaveLength(64);
   });
 
   it('limits a key to the scopes of the request that creates it (an API-key caller cannot widen its own scopes)', async () => {
     const { user } = await harness.signUp();
-    const viaKey = identityFor(user.id, 'user', { scopes: ['profile:write', 'chat'], via: 'api_key' });
+    const viaKey = identityFor(user.id, 'user', { scopes: ['profile:write', 'storage:write'], via: 'api_key' });
     expect(firstError(await harness.gql(CREATE, { name: 'wider', scopes: ['knowledge:write'] }, viaKey)).field).toBe(
       'scopes',
     );
-    expect((await harness.gql(CREATE, { name: 'same', scopes: ['chat'] }, viaKey)).errors).toBeUndefined();
+    expect((await harness.gql(CREATE, { name: 'same', scopes: ['storage:write'] }, viaKey)).errors).toBeUndefined();
   });
 
   it('lets admins give keys admin scopes, and drops them when the owner is demoted', async () => {
     const { user } = await harness.signUp();
     const admin = await harness.makeAdmin(user.id);
     const created = (
-      await harness.ok<{ createApiKey: CreatedKey }>(CREATE, { name: 'ops', scopes: ['admin', 'chat'] }, admin)
+      await harness.ok<{ createApiKey: CreatedKey }>(CREATE, { name: 'ops', scopes: ['admin', 'storage:write'] }, admin)
     ).createApiKey;
-    expect(await resolveKey(created.key)).toMatchObject({ roles: ['admin'], scopes: ['admin', 'chat'] });
+    expect(await resolveKey(created.key)).toMatchObject({ roles: ['admin'], scopes: ['admin', 'storage:write'] });
     await harness.db.updateTable('users').set({ role: 'user' }).where('id', '=', user.id).execute();
-    expect(await resolveKey(created.key)).toMatchObject({ roles: ['user'], scopes: ['chat'] });
+    expect(await resolveKey(created.key)).toMatchObject({ roles: ['user'], scopes: ['storage:write'] });
   });
 
   it('an admin key without the admin scope does not resolve to the admin role', async () => {
     const { user } = await harness.signUp();
     const admin = await harness.makeAdmin(user.id);
     const created = (
-      await harness.ok<{ createApiKey: CreatedKey }>(CREATE, { name: 'narrow', scopes: ['chat'] }, admin)
+      await harness.ok<{ createApiKey: CreatedKey }>(CREATE, { name: 'narrow', scopes: ['storage:write'] }, admin)
     ).createApiKey;
-    expect(await resolveKey(created.key)).toMatchObject({ roles: ['user'], scopes: ['chat'] });
+    expect(await resolveKey(created.key)).toMatchObject({ roles: ['user'], scopes: ['storage:write'] });
   });
 
   it('revoke: the key stops resolving at once; revoking again is harmless', async () => {
     const { identity } = await harness.signUp();
     const created = (
-      await harness.ok<{ createApiKey: CreatedKey }>(CREATE, { name: 'tmp', scopes: ['chat'] }, identity)
+      await harness.ok<{ createApiKey: CreatedKey }>(CREATE, { name: 'tmp', scopes: ['storage:write'] }, identity)
     ).createApiKey;
     const revoke = `mutation ($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }`;
     const revoked = await harness.ok<{ revokeApiKey: { revokedAt: string } }>(
@@ -196,7 +202,7 @@ describe('API keys', () => {
     const created = (
       await harness.ok<{ createApiKey: CreatedKey }>(
         CREATE,
-        { name: 'rotating', scopes: ['chat', 'storage:read'] },
+        { name: 'rotating', scopes: ['storage:write', 'storage:read'] },
         identity,
       )
     ).createApiKey;
@@ -205,10 +211,14 @@ describe('API keys', () => {
       await harness.ok<{ regenerateApiKey: CreatedKey }>(regenerate, { id: created.apiKey.id }, identity)
     ).regenerateApiKey;
     expect(renewed.key).not.toBe(created.key);
-    expect(renewed.apiKey).toMatchObject({ name: 'rotating', scopes: ['chat', 'storage:read'], revokedAt: null });
+    expect(renewed.apiKey).toMatchObject({
+      name: 'rotating',
+      scopes: ['storage:write', 'storage:read'],
+      revokedAt: null,
+    });
     expect(renewed.apiKey.id).not.toBe(created.apiKey.id);
     expect(await resolveKey(created.key)).toBeNull();
-    expect(await resolveKey(renewed.key)).toMatchObject({ scopes: ['chat', 'storage:read'] });
+    expect(await resolveKey(renewed.key)).toMatchObject({ scopes: ['storage:write', 'storage:read'] });
     // A revoked key cannot be regenerated.
     expect(firstError(await harness.gql(regenerate, { id: created.apiKey.id }, identity))).toMatchObject({
       code: 'BAD_USER_INPUT',
@@ -239,7 +249,7 @@ describe('API keys', () => {
     const alice = await harness.signUp();
     const bob = await harness.signUp();
     const bobs = (
-      await harness.ok<{ createApiKey: CreatedKey }>(CREATE, { name: 'bobs', scopes: ['chat'] }, bob.identity)
+      await harness.ok<{ createApiKey: CreatedKey }>(CREATE, { name: 'bobs', scopes: ['storage:write'] }, bob.identity)
     ).createApiKey;
     const unknownId = '00000000-0000-4000-8000-000000000000';
     for (const id of [bobs.apiKey.id, unknownId]) {
@@ -260,7 +270,7 @@ describe('API keys', () => {
   it('resolveCredential returns null for unknown, malformed and deactivated-owner keys', async () => {
     const { user, identity } = await harness.signUp();
     const created = (
-      await harness.ok<{ createApiKey: CreatedKey }>(CREATE, { name: 'soon-dead', scopes: ['chat'] }, identity)
+      await harness.ok<{ createApiKey: CreatedKey }>(CREATE, { name: 'soon-dead', scopes: ['storage:write'] }, identity)
     ).createApiKey;
     expect(await resolveKey(`sg_${'A'.repeat(43)}`)).toBeNull();
     expect(await resolveKey('sg_short')).toBeNull();
@@ -279,33 +289,39 @@ describe('API keys', () => {
           name: `bulk-${index}`,
           prefix: 'bulkbulk',
           key_hash: `${user.id}-${index}`,
-          scopes: ['chat'],
+          scopes: ['storage:write'],
         })),
       )
       .execute();
-    expect(firstError(await harness.gql(CREATE, { name: 'one too many', scopes: ['chat'] }, identity)).code).toBe(
-      'CONFLICT',
-    );
+    expect(
+      firstError(await harness.gql(CREATE, { name: 'one too many', scopes: ['storage:write'] }, identity)).code,
+    ).toBe('CONFLICT');
     await harness.db
       .updateTable('api_keys')
       .set({ revoked_at: sql<Date>`now()` })
       .where('name', '=', 'bulk-0')
       .where('user_id', '=', user.id)
       .execute();
-    expect((await harness.gql(CREATE, { name: 'fits again', scopes: ['chat'] }, identity)).errors).toBeUndefined();
+    expect(
+      (await harness.gql(CREATE, { name: 'fits again', scopes: ['storage:write'] }, identity)).errors,
+    ).toBeUndefined();
   });
 
   it('key management needs a signed-in caller with profile scopes', async () => {
-    expect(firstError(await harness.gql(CREATE, { name: 'x', scopes: ['chat'] })).code).toBe('UNAUTHENTICATED');
-    expect(firstError(await harness.gql(LIST)).code).toBe('UNAUTHENTICATED');
-    const { user } = await harness.signUp();
-    const chatOnly = identityFor(user.id, 'user', { scopes: ['chat'], via: 'api_key' });
-    expect(firstError(await harness.gql(CREATE, { name: 'x', scopes: ['chat'] }, chatOnly)).code).toBe('FORBIDDEN');
-    expect(firstError(await harness.gql(LIST, {}, chatOnly)).code).toBe('FORBIDDEN');
-    // The gateway's own identity is not a user.
-    const gatewayWithScopes = { ...GATEWAY_IDENTITY, scopes: ['profile:write', 'chat'] };
-    expect(firstError(await harness.gql(CREATE, { name: 'x', scopes: ['chat'] }, gatewayWithScopes)).code).toBe(
+    expect(firstError(await harness.gql(CREATE, { name: 'x', scopes: ['storage:write'] })).code).toBe(
       'UNAUTHENTICATED',
     );
+    expect(firstError(await harness.gql(LIST)).code).toBe('UNAUTHENTICATED');
+    const { user } = await harness.signUp();
+    const chatOnly = identityFor(user.id, 'user', { scopes: ['storage:write'], via: 'api_key' });
+    expect(firstError(await harness.gql(CREATE, { name: 'x', scopes: ['storage:write'] }, chatOnly)).code).toBe(
+      'FORBIDDEN',
+    );
+    expect(firstError(await harness.gql(LIST, {}, chatOnly)).code).toBe('FORBIDDEN');
+    // The gateway's own identity is not a user.
+    const gatewayWithScopes = { ...GATEWAY_IDENTITY, scopes: ['profile:write', 'storage:write'] };
+    expect(
+      firstError(await harness.gql(CREATE, { name: 'x', scopes: ['storage:write'] }, gatewayWithScopes)).code,
+    ).toBe('UNAUTHENTICATED');
   });
 });

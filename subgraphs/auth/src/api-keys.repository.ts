@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Role, Tier } from '@supergraph/kit';
+import type { Role, Tier } from '@supergraph/platform';
 import type { ApiKeyRow, AuthDb } from './auth.table.ts';
 
 type Db = Kysely<AuthDb> | Transaction<AuthDb>;

@@ -1,6 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { TablesMatch } from '@supergraph/db';
-import type { Role, Tier } from '@supergraph/kit';
+import type { Role, Tier } from '@supergraph/platform';
 import type { AuthSchema } from './generated/db.ts';
 
 /** A timestamp the database fills in (`default now()`), readable as a Date. */

@@ -1,4 +1,4 @@
-import { generateSigningJwk } from '@supergraph/kit';
+import { generateSigningJwk, loadScopeCatalog, type ScopeCatalog } from '@supergraph/platform';
 import type { JWK } from 'jose';
 import { ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST, assertArgon2Params, type Argon2Params } from './passwords.ts';
 import { signingKeyProblems } from './tokens.ts';
@@ -7,6 +7,8 @@ import { signingKeyProblems } from './tokens.ts';
 export interface AuthConfig {
   /** Private Ed25519 JWKs with `kid`; the first signs, all are published in the JWKS. */
   signingKeys: JWK[];
+  /** Which scopes each role holds (`schema/scopes.json`, collected from every subgraph's descriptor). */
+  scopes: ScopeCatalog;
   issuer: string;
   audience: string;
   accessTokenTtlSeconds: number;
@@ -29,6 +31,7 @@ export const DEFAULT_AUDIENCE = 'supergraph';
 export async function defaultAuthConfig(overrides: Partial<AuthConfig> = {}): Promise<AuthConfig> {
   return {
     signingKeys: overrides.signingKeys ?? [await generateSigningJwk()],
+    scopes: overrides.scopes ?? loadScopeCatalog(),
     issuer: overrides.issuer ?? DEFAULT_ISSUER,
     audience: overrides.audience ?? DEFAULT_AUDIENCE,
     accessTokenTtlSeconds: overrides.accessTokenTtlSeconds ?? 900,

@@ -1,4 +1,5 @@
-import { isUuid, unauthenticated, type SubgraphContext } from '@supergraph/kit';
+import { isUuid, type SubgraphContext } from '@supergraph/kit';
+import { unauthenticated } from '@supergraph/platform';
 import type { Kysely } from 'kysely';
 import type { AuthDb } from './auth.table.ts';
 import type { AuthConfig } from './config.ts';

@@ -1,12 +1,20 @@
-import { EnvError, generateSigningJwk } from '@supergraph/kit';
+import { configureService, MIN_DB_PASSWORD_LENGTH } from '@supergraph/kit';
+import { generateInternalKeyPair, generateSigningJwk, type DevKeys } from '@supergraph/platform';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadAuthEnv, MIN_DB_PASSWORD_LENGTH, rateLimitsFromEnv } from './env.ts';
+import { auth } from './index.ts';
 
 const STRONG_DB_PASSWORD = 'k3J9-vQ2xPz8LmN4';
 
 let production: NodeJS.ProcessEnv;
+let devKeys: DevKeys;
 
 beforeAll(async () => {
+  const internal = generateInternalKeyPair();
+  devKeys = {
+    internalPrivateKeyPem: internal.privateKeyPem,
+    internalPublicKeyPem: internal.publicKeyPem,
+    authSigningKeys: [await generateSigningJwk()],
+  };
   production = {
     NODE_ENV: 'production',
     DATABASE_URL: 'postgres://postgres@db.internal:5432/supergraph',
@@ -17,32 +25,18 @@ beforeAll(async () => {
   };
 });
 
-/** The problems `loadAuthEnv` reports, one per line (empty when it accepts `source`). */
+/** The problems the auth service reports for `source` (shared variables and its own), one per entry. */
 function problemsOf(source: NodeJS.ProcessEnv): string[] {
-  try {
-    loadAuthEnv(source);
-    return [];
-  } catch (error) {
-    expect(error).toBeInstanceOf(EnvError);
-    return (error as Error).message
-      .split('\n')
-      .slice(1)
-      .map((line) => line.replace(/^\s*- /, ''));
-  }
+  return configureService(auth, source, source['NODE_ENV'] === 'production' ? undefined : devKeys).problems;
 }
 
-describe('loadAuthEnv in development', () => {
-  it('starts with nothing set, on the documented defaults', () => {
-    const env = loadAuthEnv({});
-    expect(env).toMatchObject({
-      AUTH_PORT: 4001,
-      HOST: '127.0.0.1',
-      ACCESS_TOKEN_TTL_SECONDS: 900,
-      AUTH_RATE_LIMIT_DISABLED: false,
-    });
-    expect(env.DATABASE_URL).toBeUndefined();
-    expect(env.REDIS_URL).toBeUndefined();
-    expect(rateLimitsFromEnv(env)).toEqual({ overrides: {}, disabled: false });
+describe('auth service configuration in development', () => {
+  it('starts with nothing set, on the documented defaults', async () => {
+    const { settings, start, problems } = configureService(auth, {}, devKeys);
+    expect(problems).toEqual([]);
+    expect(start).toBeTypeOf('function');
+    expect(settings).toMatchObject({ port: 4001, host: '127.0.0.1', databaseUrl: undefined, redisUrl: undefined });
+    expect(settings?.rateLimits).toMatchObject({ overrides: {}, disabled: false });
   });
 
   it('accepts a weak database password (only production insists)', () => {
@@ -51,32 +45,32 @@ describe('loadAuthEnv in development', () => {
     );
   });
 
-  it('reads AUTH_RATE_LIMIT_* as per-field limits', () => {
-    const env = loadAuthEnv({
-      AUTH_RATE_LIMIT_REGISTER: '3/30m',
-      AUTH_RATE_LIMIT_LOGIN: '20',
-      AUTH_RATE_LIMIT_REFRESH: ' 60 / 2h ',
-    });
-    expect(rateLimitsFromEnv(env).overrides).toEqual({
+  it('reads AUTH_RATE_LIMITS as per-field limits', () => {
+    const { settings } = configureService(
+      auth,
+      { AUTH_RATE_LIMITS: 'Mutation.register=3/30m,Mutation.login=20,Mutation.refresh=60/2h' },
+      devKeys,
+    );
+    expect(settings?.rateLimits.overrides).toEqual({
       'Mutation.register': { max: 3, windowMs: 30 * 60_000 },
       'Mutation.login': { max: 20 },
       'Mutation.refresh': { max: 60, windowMs: 2 * 3_600_000 },
     });
-    expect(rateLimitsFromEnv(loadAuthEnv({ AUTH_RATE_LIMIT_DISABLED: '1' })).disabled).toBe(true);
+    expect(configureService(auth, { RATE_LIMITS_DISABLED: '1' }, devKeys).settings?.rateLimits.disabled).toBe(true);
   });
 });
 
-describe('loadAuthEnv in production', () => {
+describe('auth service configuration in production', () => {
   it('accepts a complete configuration', () => {
     expect(problemsOf(production)).toEqual([]);
   });
 
   it('lists every missing requirement at once', () => {
     expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
-      'AUTH_SIGNING_KEYS: required in production',
-      'INTERNAL_TOKEN_PUBLIC_KEY: required in production',
       'DATABASE_URL: required in production',
       'REDIS_URL: required in production',
+      'INTERNAL_TOKEN_PUBLIC_KEY: required in production',
+      'AUTH_SIGNING_KEYS: required in production',
     ]);
   });
 
@@ -106,8 +100,8 @@ describe('loadAuthEnv in production', () => {
       ACCESS_TOKEN_TTL_SECONDS: '5',
       ARGON2_MEMORY_KIB: '1024',
       AUTH_SIGNING_KEYS: 'not json',
-      AUTH_RATE_LIMIT_LOGIN: 'ten per hour',
-      AUTH_RATE_LIMIT_DISABLED: 'true',
+      AUTH_RATE_LIMITS: 'Mutation.login=ten per hour',
+      RATE_LIMITS_DISABLED: 'true',
     });
     const names = problems.map((problem) => problem.split(':')[0]);
     expect(names).toEqual(
@@ -115,11 +109,11 @@ describe('loadAuthEnv in production', () => {
         'ACCESS_TOKEN_TTL_SECONDS',
         'ARGON2_MEMORY_KIB',
         'AUTH_SIGNING_KEYS',
-        'AUTH_RATE_LIMIT_LOGIN',
+        'AUTH_RATE_LIMITS',
         'INTERNAL_TOKEN_PUBLIC_KEY',
         'REDIS_URL',
         'AUTH_DB_PASSWORD',
-        'AUTH_RATE_LIMIT_DISABLED',
+        'RATE_LIMITS_DISABLED',
       ]),
     );
     expect(names).not.toContain('DATABASE_URL');

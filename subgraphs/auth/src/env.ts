@@ -1,8 +1,9 @@
-import { EnvError, flag, isWeakSecret, nodeEnv, optionalUrl, port } from '@supergraph/kit';
+import type { ConfigureOptions } from '@supergraph/kit';
+import { checkEnv, loadScopeCatalog, repoPath, type ScopeCatalog } from '@supergraph/platform';
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST } from './passwords.ts';
-import { parseRateLimit, type AuthRateLimits } from './rate-limits.ts';
+import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, type AuthConfig } from './config.ts';
 import { signingKeyProblems } from './tokens.ts';
 
 const optionalText = z
@@ -28,27 +29,10 @@ const signingKeys = optionalText.transform((value, ctx): JWK[] | undefined => {
   return keys;
 });
 
-/** `5/1h` or `5` (the SDL's window); unset keeps the SDL's value. */
-const rateLimit = optionalText.transform((value, ctx) => {
-  try {
-    return parseRateLimit(value);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-    return z.NEVER;
-  }
-});
-
-/** The database password must be at least this long in production. */
-export const MIN_DB_PASSWORD_LENGTH = 16;
-
 const authEnvSchema = z.object({
-  AUTH_PORT: port(4001),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  DATABASE_URL: optionalUrl,
-  AUTH_DB_PASSWORD: optionalText,
   AUTH_SIGNING_KEYS: signingKeys,
-  AUTH_ISSUER: z.string().min(1).default('supergraph-auth'),
-  AUTH_AUDIENCE: z.string().min(1).default('supergraph'),
+  AUTH_ISSUER: z.string().min(1).default(DEFAULT_ISSUER),
+  AUTH_AUDIENCE: z.string().min(1).default(DEFAULT_AUDIENCE),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
   SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(7),
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(ARGON2_MIN_MEMORY_KIB).default(ARGON2_MIN_MEMORY_KIB),
@@ -59,65 +43,42 @@ const authEnvSchema = z.object({
       .regex(/^[A-Za-z0-9_-]{3,32}$/, 'must be a valid username (3-32 of A-Z a-z 0-9 _ -)')
       .optional(),
   ),
-  INTERNAL_TOKEN_PUBLIC_KEY: optionalText,
-  /** Rate-limit counters shared by every instance. Required in production. */
-  REDIS_URL: optionalUrl,
-  AUTH_RATE_LIMIT_REGISTER: rateLimit,
-  AUTH_RATE_LIMIT_LOGIN: rateLimit,
-  AUTH_RATE_LIMIT_REFRESH: rateLimit,
-  /** Benchmarks only; production refuses it. */
-  AUTH_RATE_LIMIT_DISABLED: flag(false),
-  /** CI: no PGlite, no in-process Redis, whatever else is unset. */
-  SUPERGRAPH_FORBID_EMBEDDED: flag(false),
-  /** Development only: where keys are generated and kept when AUTH_SIGNING_KEYS / INTERNAL_TOKEN_PUBLIC_KEY are unset. */
-  AUTH_DEV_KEYS_FILE: z.string().default('.data/dev-keys.json'),
-  /** Development only: PGlite directory when DATABASE_URL is unset. */
-  AUTH_EMBEDDED_DIR: z.string().default('.data/pglite-auth'),
-  NODE_ENV: nodeEnv,
+  /** The composed scope catalog; default `schema/scopes.json`. */
+  SCOPES_PATH: optionalText,
 });
 
-export type AuthEnv = z.infer<typeof authEnvSchema>;
-
 /**
- * Reads and checks the environment once, reporting every problem together.
- * Production refuses to start without real keys, a database with a strong
- * password and Redis: no generated development keys, no embedded PostgreSQL,
- * no per-process rate-limit counters, no switched-off rate limits.
+ * Auth's own variables (the shared ones, `DATABASE_URL`, `REDIS_URL`,
+ * `AUTH_PORT`, `AUTH_RATE_LIMITS`…, are the service runner's). Production
+ * insists on real signing keys; outside production the development keys
+ * stand in for unset ones.
  */
-export function loadAuthEnv(source: NodeJS.ProcessEnv = process.env): Readonly<AuthEnv> {
-  const result = authEnvSchema.safeParse(source);
-  const problems = result.success
-    ? []
-    : result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
-  if (source['NODE_ENV'] === 'production') {
-    const required = ['AUTH_SIGNING_KEYS', 'INTERNAL_TOKEN_PUBLIC_KEY', 'DATABASE_URL', 'REDIS_URL'] as const;
-    for (const name of required) {
-      if (!source[name]?.trim()) problems.push(`${name}: required in production`);
-    }
-    if (source['DATABASE_URL']?.trim() && isWeakSecret(source['AUTH_DB_PASSWORD'], MIN_DB_PASSWORD_LENGTH)) {
-      problems.push(
-        `AUTH_DB_PASSWORD: required in production with DATABASE_URL, at least ${MIN_DB_PASSWORD_LENGTH} characters and not a placeholder`,
-      );
-    }
-    if (flag(false).parse(source['AUTH_RATE_LIMIT_DISABLED']))
-      problems.push('AUTH_RATE_LIMIT_DISABLED: not allowed in production');
+export function authConfigFromEnv(
+  source: NodeJS.ProcessEnv,
+  options: ConfigureOptions,
+): { config: AuthConfig } | { problems: string[] } {
+  const { data, problems } = checkEnv(authEnvSchema, source);
+  if (options.production && !source['AUTH_SIGNING_KEYS']?.trim())
+    problems.push('AUTH_SIGNING_KEYS: required in production');
+  if (!data || problems.length > 0) return { problems };
+  let scopes: ScopeCatalog;
+  try {
+    scopes = loadScopeCatalog(data.SCOPES_PATH ? repoPath(data.SCOPES_PATH) : undefined);
+  } catch (error) {
+    return { problems: [`SCOPES_PATH: ${(error as Error).message}`] };
   }
-  if (problems.length > 0 || !result.success) {
-    throw new EnvError(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-  }
-  return Object.freeze(result.data);
-}
-
-/** The `AUTH_RATE_LIMIT_*` variables as `startAuthSubgraph`'s `rateLimits`. */
-export function rateLimitsFromEnv(
-  env: Pick<
-    AuthEnv,
-    'AUTH_RATE_LIMIT_REGISTER' | 'AUTH_RATE_LIMIT_LOGIN' | 'AUTH_RATE_LIMIT_REFRESH' | 'AUTH_RATE_LIMIT_DISABLED'
-  >,
-): AuthRateLimits {
-  const overrides: Record<string, { max: number; windowMs?: number }> = {};
-  if (env.AUTH_RATE_LIMIT_REGISTER) overrides['Mutation.register'] = env.AUTH_RATE_LIMIT_REGISTER;
-  if (env.AUTH_RATE_LIMIT_LOGIN) overrides['Mutation.login'] = env.AUTH_RATE_LIMIT_LOGIN;
-  if (env.AUTH_RATE_LIMIT_REFRESH) overrides['Mutation.refresh'] = env.AUTH_RATE_LIMIT_REFRESH;
-  return { overrides, disabled: env.AUTH_RATE_LIMIT_DISABLED };
+  const signingKeys = data.AUTH_SIGNING_KEYS ?? options.devKeys?.authSigningKeys;
+  if (!signingKeys) return { problems: ['AUTH_SIGNING_KEYS: required (no development keys to fall back on)'] };
+  return {
+    config: {
+      signingKeys,
+      scopes,
+      issuer: data.AUTH_ISSUER,
+      audience: data.AUTH_AUDIENCE,
+      accessTokenTtlSeconds: data.ACCESS_TOKEN_TTL_SECONDS,
+      sessionTtlDays: data.SESSION_TTL_DAYS,
+      argon2: { memoryCost: data.ARGON2_MEMORY_KIB, timeCost: data.ARGON2_TIME_COST, parallelism: 1 },
+      bootstrapAdmin: data.AUTH_BOOTSTRAP_ADMIN,
+    },
+  };
 }

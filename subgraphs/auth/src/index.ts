@@ -1,2 +1,32 @@
+import { fileURLToPath } from 'node:url';
+import { defineSubgraph } from '@supergraph/kit';
+import { generateSigningJwk } from '@supergraph/platform';
+import { authConfigFromEnv } from './env.ts';
+import { databaseSpec, startAuthSubgraph } from './server.ts';
+
 export { AUTH_RATE_LIMIT_PREFIX, databaseSpec, defaultAuthConfig, JWKS_PATH, startAuthSubgraph } from './server.ts';
 export type { Argon2Params, AuthConfig, AuthRateLimits, AuthSubgraphDeps, PublicSigningJwk } from './server.ts';
+
+/** The auth subgraph: users, credentials, sessions, API keys, preferences; issues the access tokens. */
+export const auth = defineSubgraph({
+  name: 'auth',
+  port: 4001,
+  database: databaseSpec,
+  schemaFile: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
+  codegen: { context: 'AuthContext', tableSchemas: ['auth'] },
+  scopes: { user: ['profile:read', 'profile:write'], admin: ['admin'] },
+  configure: authConfigFromEnv,
+  secrets: async () => ({ AUTH_SIGNING_KEYS: `'${JSON.stringify([await generateSigningJwk()])}'` }),
+  start: (runtime, config) =>
+    startAuthSubgraph(
+      {
+        target: runtime.target,
+        internalTokenKey: runtime.internalTokenKey,
+        config,
+        redis: runtime.redis,
+        rateLimits: runtime.rateLimits,
+      },
+      runtime.port,
+      runtime.host,
+    ),
+});

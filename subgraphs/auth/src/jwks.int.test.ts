@@ -1,4 +1,4 @@
-import { generateSigningJwk } from '@supergraph/kit';
+import { generateSigningJwk } from '@supergraph/platform';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JWKS_PATH } from './server.ts';

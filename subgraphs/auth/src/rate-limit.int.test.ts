@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Identity } from '@supergraph/kit';
+import type { Identity } from '@supergraph/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ANONYMOUS,

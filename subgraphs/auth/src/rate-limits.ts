@@ -1,16 +1,13 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import {
   checkRateLimit,
-  ErrorCode,
   parseWindow,
-  rateLimited,
   rateLimitRulesFromSdl,
-  type Identity,
   type RateLimitDecision,
   type RateLimiterOptions,
   type RateLimitRule,
-  type Redis,
 } from '@supergraph/kit';
+import { ErrorCode, rateLimited, type Identity, type Redis } from '@supergraph/platform';
 import { GraphQLError, type DocumentNode, type GraphQLFieldResolver } from 'graphql';
 
 /**

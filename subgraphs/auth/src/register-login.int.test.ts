@@ -46,7 +46,8 @@ describe('the internal token gate', () => {
     const otherAudience = await harness.internalToken(ANONYMOUS, 'knowledge');
     expect((await harness.gql('{ _service { sdl } }', {}, null, { token: otherAudience })).status).toBe(401);
     expect((await harness.gql('{ _service { sdl } }', {}, null, { token: 'not-a-jwt' })).status).toBe(401);
-    const { generateInternalKeyPair, importInternalSigningKey, signInternalToken } = await import('@supergraph/kit');
+    const { generateInternalKeyPair, importInternalSigningKey, signInternalToken } =
+      await import('@supergraph/platform');
     const stranger = await importInternalSigningKey(generateInternalKeyPair().privateKeyPem);
     const forged = await signInternalToken(GATEWAY_IDENTITY, 'auth', stranger);
     expect((await harness.gql('{ _service { sdl } }', {}, null, { token: forged })).status).toBe(401);
@@ -217,9 +218,7 @@ describe('login', () => {
       roles: ['user'],
       tier: 'free',
     });
-    expect(claims.scope).toBe(
-      'profile:read profile:write knowledge:read knowledge:write storage:read storage:write chat',
-    );
+    expect(claims.scope).toBe('profile:read profile:write knowledge:read knowledge:write storage:read storage:write');
     expect(typeof claims.jti).toBe('string');
     expect(typeof claims['sid']).toBe('string');
     expect(claims.exp! - claims.iat!).toBe(900);

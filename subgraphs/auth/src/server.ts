@@ -2,7 +2,8 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createDatabase, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
-import { redisOrStandIn, sendJson, startSubgraph, type Redis, type RunningSubgraph } from '@supergraph/kit';
+import { startSubgraph, type RunningSubgraph } from '@supergraph/kit';
+import { redisOrStandIn, sendJson, type Redis } from '@supergraph/platform';
 import { parse } from 'graphql';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { AuthDb } from './auth.table.ts';

@@ -131,15 +131,7 @@ describe('sessions', () => {
     expect(resolved).toEqual({
       userId: user.id,
       roles: ['user'],
-      scopes: [
-        'profile:read',
-        'profile:write',
-        'knowledge:read',
-        'knowledge:write',
-        'storage:read',
-        'storage:write',
-        'chat',
-      ],
+      scopes: ['profile:read', 'profile:write', 'knowledge:read', 'knowledge:write', 'storage:read', 'storage:write'],
       tier: 'free',
       sessionId,
     });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, createLocalJWKSet, importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose';
-import { scopesForRoles, type Role, type Tier } from '@supergraph/kit';
+import { scopesForRoles, type Role, type ScopeCatalog, type Tier } from '@supergraph/platform';
 
 const ALGORITHM = 'EdDSA';
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -31,6 +31,7 @@ export interface TokenSettings {
   issuer: string;
   audience: string;
   accessTokenTtlSeconds: number;
+  scopes: ScopeCatalog;
 }
 
 /** Imports and checks private Ed25519 JWKs; throws a readable error for anything else. */
@@ -93,7 +94,7 @@ export async function signAccessToken(
     sid: subject.sessionId,
     roles,
     tier: subject.tier,
-    scope: scopesForRoles(roles).join(' '),
+    scope: scopesForRoles(settings.scopes, roles).join(' '),
   })
     .setProtectedHeader({ alg: ALGORITHM, kid: ring.activeKid, typ: ACCESS_TOKEN_TYPE })
     .setIssuer(settings.issuer)

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Role, Tier } from '@supergraph/kit';
+import type { Role, Tier } from '@supergraph/platform';
 import type { AuthDb, NewUser, UserRow } from './auth.table.ts';
 
 export async function findUserById(db: Kysely<AuthDb>, id: string): Promise<UserRow | undefined> {

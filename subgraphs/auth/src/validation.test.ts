@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { loadAuthEnv } from './env.ts';
 import {
   depthOf,
   validateApiKeyScopes,
@@ -29,35 +28,5 @@ describe('validation', () => {
   it('de-duplicates scopes and names the ones not allowed', () => {
     expect(validateApiKeyScopes(['chat', 'chat'], ['chat'])).toEqual(['chat']);
     expect(() => validateApiKeyScopes(['admin'], ['chat'])).toThrow(/admin/);
-  });
-});
-
-describe('loadAuthEnv', () => {
-  it('has development defaults', () => {
-    const env = loadAuthEnv({});
-    expect(env).toMatchObject({
-      AUTH_PORT: 4001,
-      AUTH_ISSUER: 'supergraph-auth',
-      AUTH_AUDIENCE: 'supergraph',
-      ACCESS_TOKEN_TTL_SECONDS: 900,
-      SESSION_TTL_DAYS: 7,
-    });
-  });
-
-  it('lists every problem at once, and production requires real keys and a database', () => {
-    let message = '';
-    try {
-      loadAuthEnv({ NODE_ENV: 'production', ARGON2_MEMORY_KIB: '1024', AUTH_SIGNING_KEYS: '' });
-    } catch (error) {
-      message = (error as Error).message;
-    }
-    for (const name of ['ARGON2_MEMORY_KIB', 'AUTH_SIGNING_KEYS', 'INTERNAL_TOKEN_PUBLIC_KEY', 'DATABASE_URL'])
-      expect(message).toContain(name);
-  });
-
-  it('rejects malformed signing keys and bootstrap admin names', () => {
-    expect(() => loadAuthEnv({ AUTH_SIGNING_KEYS: '{"not":"an array"}' })).toThrow(/AUTH_SIGNING_KEYS/);
-    expect(() => loadAuthEnv({ AUTH_SIGNING_KEYS: '[{"kty":"RSA"}]' })).toThrow(/Ed25519/);
-    expect(() => loadAuthEnv({ AUTH_BOOTSTRAP_ADMIN: 'no spaces allowed' })).toThrow(/AUTH_BOOTSTRAP_ADMIN/);
   });
 });

@@ -1,4 +1,5 @@
-import { badUserInput, requireJsonObject } from '@supergraph/kit';
+import { requireJsonObject } from '@supergraph/kit';
+import { badUserInput } from '@supergraph/platform';
 
 /** Hard cap on password size, checked before hashing so nobody can make argon2 chew megabytes. */
 export const MAX_PASSWORD_BYTES = 1024;

@@ -7,6 +7,7 @@ import {
   type TestDatabase,
 } from '@supergraph/db';
 import { randomBytes } from 'node:crypto';
+import { type RunningSubgraph } from '@supergraph/kit';
 import {
   ANONYMOUS,
   createRedis,
@@ -14,14 +15,14 @@ import {
   generateInternalKeyPair,
   importInternalSigningKey,
   importInternalVerifyKey,
+  loadScopeCatalog,
   scopesForRoles,
   signInternalToken,
   type Identity,
   type Redis,
   type Role,
-  type RunningSubgraph,
   type Tier,
-} from '@supergraph/kit';
+} from '@supergraph/platform';
 import { createRemoteJWKSet, jwtVerify, type CryptoKey, type KeyObject } from 'jose';
 import type { Kysely } from 'kysely';
 import type { AuthDb } from '../src/auth.table.ts';
@@ -259,7 +260,14 @@ export class AuthHarness {
 
 /** An identity as the gateway would build it for a JWT of this user. */
 export function identityFor(userId: string, role: Role = 'user', extra: Partial<Identity> = {}): Identity {
-  return { userId, roles: [role], scopes: scopesForRoles([role]), tier: 'free', via: 'jwt', ...extra };
+  return {
+    userId,
+    roles: [role],
+    scopes: scopesForRoles(loadScopeCatalog(), [role]),
+    tier: 'free',
+    via: 'jwt',
+    ...extra,
+  };
 }
 
 export const PAYLOAD_FIELDS =

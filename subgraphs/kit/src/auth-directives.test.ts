@@ -2,7 +2,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { execute, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { enforceAuthDirectives } from './auth-directives.ts';
-import { ANONYMOUS, type Identity } from './identity.ts';
+import { ANONYMOUS, type Identity } from '@supergraph/platform';
 
 const typeDefs = parse(`
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated", "@requiresScopes"])

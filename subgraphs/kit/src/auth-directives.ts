@@ -7,8 +7,8 @@ import {
   type GraphQLSchema,
   getNamedType,
 } from 'graphql';
-import { forbidden, unauthenticated } from './errors.ts';
-import { hasScopes, type Identity } from './identity.ts';
+import { forbidden, unauthenticated } from '@supergraph/platform';
+import { hasScopes, type Identity } from '@supergraph/platform';
 
 /** What `@authenticated` / `@requiresScopes` demand of one field, merged from field, parent and return type. */
 export interface AccessRequirement {

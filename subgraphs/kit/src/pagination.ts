@@ -1,4 +1,4 @@
-import { badUserInput } from './errors.ts';
+import { badUserInput } from '@supergraph/platform';
 
 /** Relay `PageInfo`. */
 export interface PageInfo {

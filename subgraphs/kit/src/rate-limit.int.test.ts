@@ -9,7 +9,7 @@ import {
   rateLimitIdentityKey,
   rateLimitRulesFromSdl,
 } from './rate-limit.ts';
-import { createRedis, type Redis } from './redis.ts';
+import { createRedis, type Redis } from '@supergraph/platform';
 
 let redis: Redis;
 const prefix = `test:${randomBytes(6).toString('hex')}:`;

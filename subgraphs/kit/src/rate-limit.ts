@@ -26,8 +26,8 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { Redis } from 'ioredis';
-import { ErrorCode, rateLimited } from './errors.ts';
-import type { Identity, Tier } from './identity.ts';
+import { ErrorCode, rateLimited } from '@supergraph/platform';
+import type { Identity, Tier } from '@supergraph/platform';
 
 /** Declare this in a subgraph SDL that uses `@rateLimit`; it stays subgraph-local (not composed). */
 export const RATE_LIMIT_DIRECTIVE_SDL =

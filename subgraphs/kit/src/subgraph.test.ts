@@ -1,8 +1,8 @@
 import { createServer } from 'node:net';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { importInternalVerifyKey } from './internal-token.ts';
-import { generateInternalKeyPair } from './keys.ts';
+import { importInternalVerifyKey } from '@supergraph/platform';
+import { generateInternalKeyPair } from '@supergraph/platform';
 import { startSubgraph } from './subgraph.ts';
 
 const typeDefs = parse(`

@@ -10,10 +10,17 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { DocumentNode } from 'graphql';
 import { enforceAuthDirectives } from './auth-directives.ts';
-import { maskError } from './format-error.ts';
-import { closeServer, createGraphQLHttpServer, HttpError, listen, sendJson, type RouteHandler } from './http.ts';
-import type { Identity } from './identity.ts';
-import { INTERNAL_TOKEN_HEADER, verifyInternalToken } from './internal-token.ts';
+import { maskError } from '@supergraph/platform';
+import {
+  closeServer,
+  createGraphQLHttpServer,
+  HttpError,
+  listen,
+  sendJson,
+  type RouteHandler,
+} from '@supergraph/platform';
+import type { Identity } from '@supergraph/platform';
+import { INTERNAL_TOKEN_HEADER, verifyInternalToken } from '@supergraph/platform';
 import type { CryptoKey, KeyObject } from 'jose';
 
 /** What every subgraph resolver can rely on in its context. */

@@ -1,4 +1,4 @@
-import { badUserInput } from './errors.ts';
+import { badUserInput } from '@supergraph/platform';
 
 /**
  * Small validators for resolver arguments. Each returns the normalised value or

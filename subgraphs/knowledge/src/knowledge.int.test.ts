@@ -5,7 +5,7 @@ import {
   importInternalSigningKey,
   INTERNAL_TOKEN_HEADER,
   signInternalToken,
-} from '@supergraph/kit';
+} from '@supergraph/platform';
 import { anonymousIdentity, startHarness, userIdentity, type KnowledgeHarness } from './testing/harness.ts';
 
 const ENTRY_FIELDS = 'id title body topic tags source language externalId createdAt updatedAt author { id }';

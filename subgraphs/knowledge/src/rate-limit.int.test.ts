@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importInternalVerifyKey } from '@supergraph/kit';
+import { importInternalVerifyKey } from '@supergraph/platform';
 import { startKnowledgeSubgraph, type RunningSubgraph } from './server.ts';
 import { anonymousIdentity, startHarness, userIdentity, type KnowledgeHarness } from './testing/harness.ts';
 

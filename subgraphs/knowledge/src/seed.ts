@@ -1,5 +1,11 @@
 import { createDatabase, type DatabaseTarget } from '@supergraph/db';
-import { batches, countWordnetSynsets, createProgress, readWordnetSynsets, type WordnetSynset } from '@supergraph/kit';
+import {
+  batches,
+  countWordnetSynsets,
+  createProgress,
+  readWordnetSynsets,
+  type WordnetSynset,
+} from '@supergraph/seeding';
 import {
   countEntriesFromSource,
   insertEntriesIfAbsent,

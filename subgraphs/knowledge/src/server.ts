@@ -3,14 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
 import { createDatabase, QueryObserver, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
 import {
-  redisOrStandIn,
   startSubgraph,
   withRateLimits,
   type RateLimiterOptions,
-  type Redis,
   type RunningSubgraph,
   type SubgraphOptions,
 } from '@supergraph/kit';
+import { redisOrStandIn, type Redis } from '@supergraph/platform';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { KnowledgeContext, SearchSettings } from './context.ts';
 import type { KnowledgeDb } from './knowledge.table.ts';

@@ -1,4 +1,5 @@
-import { badUserInput, requireIntInRange, requireText } from '@supergraph/kit';
+import { requireIntInRange, requireText } from '@supergraph/kit';
+import { badUserInput } from '@supergraph/platform';
 import type { KnowledgeInput, KnowledgeUpdateInput } from './generated/resolvers.ts';
 import type { NewEntry } from './knowledge.table.ts';
 import type { EntryPatch } from './knowledge.repository.ts';

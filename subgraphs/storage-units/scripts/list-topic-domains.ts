@@ -4,7 +4,7 @@
  *
  * Run: `npm exec -- node subgraphs/storage-units/scripts/list-topic-domains.ts`
  */
-import { readWordnetSynsets } from '@supergraph/kit';
+import { readWordnetSynsets } from '@supergraph/seeding';
 
 const counts = new Map<string, number>();
 for await (const synset of readWordnetSynsets()) {

@@ -1,5 +1,11 @@
 import { createDatabase, type DatabaseTarget } from '@supergraph/db';
-import { batches, countWordnetSynsets, createProgress, readWordnetSynsets, type WordnetSynset } from '@supergraph/kit';
+import {
+  batches,
+  countWordnetSynsets,
+  createProgress,
+  readWordnetSynsets,
+  type WordnetSynset,
+} from '@supergraph/seeding';
 import { countRecords, syncUnitRegistry, upsertSeedRecords } from './storage.repository.ts';
 import type { NewRecord, StorageDb } from './storage.table.ts';
 import { REGISTRY_SCHEMA, UNITS, type StorageUnitDefinition } from './units.ts';

@@ -2,14 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDatabase, QueryObserver, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
-import {
-  redisOrStandIn,
-  startSubgraph,
-  withRateLimits,
-  type RateLimiterOptions,
-  type Redis,
-  type RunningSubgraph,
-} from '@supergraph/kit';
+import { startSubgraph, withRateLimits, type RateLimiterOptions, type RunningSubgraph } from '@supergraph/kit';
+import { redisOrStandIn, type Redis } from '@supergraph/platform';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse } from 'graphql';
 import type { CryptoKey, KeyObject } from 'jose';

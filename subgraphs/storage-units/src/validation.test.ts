@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WordnetSynset } from '@supergraph/kit';
+import type { WordnetSynset } from '@supergraph/seeding';
 import { synsetMatchesUnit } from './seed.ts';
 import { databaseSpec } from './server.ts';
 import { findUnit, UNITS } from './units.ts';

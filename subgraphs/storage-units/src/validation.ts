@@ -1,4 +1,5 @@
-import { badUserInput, notFound, requireIntInRange, requireText } from '@supergraph/kit';
+import { requireIntInRange, requireText } from '@supergraph/kit';
+import { badUserInput, notFound } from '@supergraph/platform';
 import type { UnitRecordInput } from './generated/resolvers.ts';
 import { findUnit, UNIT_IDS, type StorageUnitDefinition } from './units.ts';
 

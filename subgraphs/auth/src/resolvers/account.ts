@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { badUserInput, notFound, requireUuid, unauthenticated } from '@supergraph/kit';
+import { requireUuid } from '@supergraph/kit';
+import { badUserInput, notFound, unauthenticated } from '@supergraph/platform';
 import type { UserRow } from '../auth.table.ts';
 import { callerSessionId, requireUserId, type AuthContext } from '../context.ts';
 import type { AuthPayload, MutationResolvers, QueryResolvers } from '../generated/resolvers.ts';

@@ -1,15 +1,5 @@
-import {
-  badUserInput,
-  decodeCursor,
-  encodeCursor,
-  forbidden,
-  isUuid,
-  notFound,
-  requireIntInRange,
-  requireUuid,
-  type PageInfo,
-  type Tier,
-} from '@supergraph/kit';
+import { decodeCursor, encodeCursor, isUuid, requireIntInRange, requireUuid, type PageInfo } from '@supergraph/kit';
+import { badUserInput, forbidden, notFound, type Tier } from '@supergraph/platform';
 import type { UserRow } from '../auth.table.ts';
 import { revokeAllApiKeys } from '../api-keys.repository.ts';
 import { requireUserId, type AuthContext } from '../context.ts';

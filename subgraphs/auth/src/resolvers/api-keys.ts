@@ -1,12 +1,5 @@
-import {
-  badUserInput,
-  conflict,
-  forbidden,
-  notFound,
-  requireUuid,
-  scopesForRoles,
-  unauthenticated,
-} from '@supergraph/kit';
+import { requireUuid } from '@supergraph/kit';
+import { badUserInput, conflict, forbidden, notFound, scopesForRoles, unauthenticated } from '@supergraph/platform';
 import type { Transaction } from 'kysely';
 import { countActiveApiKeys, insertApiKey, listApiKeys, lockOwnApiKey, revokeApiKey } from '../api-keys.repository.ts';
 import type { AuthDb } from '../auth.table.ts';
@@ -26,7 +19,7 @@ export const MAX_ACTIVE_API_KEYS = 50;
 async function grantableScopes(trx: Transaction<AuthDb>, ctx: AuthContext, userId: string): Promise<string[]> {
   const user = await lockUser(trx, userId);
   if (!user?.is_active) throw unauthenticated();
-  const roleScopes = scopesForRoles([user.role]);
+  const roleScopes = scopesForRoles(ctx.auth.config.scopes, [user.role]);
   return ctx.identity.scopes.filter((scope) => roleScopes.includes(scope));
 }
 

@@ -1,4 +1,4 @@
-import { badUserInput, scopesForRoles, type Role } from '@supergraph/kit';
+import { badUserInput, scopesForRoles, type Role } from '@supergraph/platform';
 import { findActiveApiKeyByHash, touchApiKey } from '../api-keys.repository.ts';
 import type { QueryResolvers, ResolvedCredential } from '../generated/resolvers.ts';
 import { looksLikeApiKey, looksLikeSessionToken, sha256Hex } from '../secrets.ts';
@@ -25,7 +25,7 @@ const resolveCredential: QueryResolvers['resolveCredential'] = async (
     if (!key) return null;
     if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() >= MINUTE_MS) await touchApiKey(ctx.db, key.keyId);
     // A key never outgrows its owner: a demoted admin's admin-scoped key loses those scopes at once.
-    const roleScopes = scopesForRoles([key.role]);
+    const roleScopes = scopesForRoles(ctx.auth.config.scopes, [key.role]);
     const scopes = key.scopes.filter((scope) => roleScopes.includes(scope));
     const roles: Role[] = key.role === 'admin' && !scopes.includes('admin') ? ['user'] : [key.role];
     return { userId: key.userId, roles, scopes, tier: key.tier, sessionId: null };
@@ -38,7 +38,7 @@ const resolveCredential: QueryResolvers['resolveCredential'] = async (
   return {
     userId: session.userId,
     roles: [session.role],
-    scopes: scopesForRoles([session.role]),
+    scopes: scopesForRoles(ctx.auth.config.scopes, [session.role]),
     tier: session.tier,
     sessionId: session.sessionId,
   };

@@ -1,4 +1,4 @@
-import type { Role, Tier } from '@supergraph/kit';
+import type { Role, Tier } from '@supergraph/platform';
 import type { ApiKeyRow, SessionRow, UserRow } from '../auth.table.ts';
 import { canSeePrivateFields, type AuthContext } from '../context.ts';
 import type { ApiKey, Session, User, UserRole, UserTier } from '../generated/resolvers.ts';

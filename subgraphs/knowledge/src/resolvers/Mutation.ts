@@ -1,13 +1,13 @@
+import { requireUuid } from '@supergraph/kit';
 import {
   badUserInput,
   conflict,
   forbidden,
   isAdmin,
   notFound,
-  requireUuid,
   unauthenticated,
   type Identity,
-} from '@supergraph/kit';
+} from '@supergraph/platform';
 import type { KnowledgeContext } from '../context.ts';
 import {
   deleteEntryAsActor,

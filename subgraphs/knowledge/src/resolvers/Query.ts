@@ -1,4 +1,5 @@
-import { badUserInput, decodeOffsetCursor, offsetCursor, requireIntInRange, requireUuid } from '@supergraph/kit';
+import { decodeOffsetCursor, offsetCursor, requireIntInRange, requireUuid } from '@supergraph/kit';
+import { badUserInput } from '@supergraph/platform';
 import type { KnowledgeContext } from '../context.ts';
 import type { KnowledgeSearchConnectionResolvers, QueryResolvers } from '../generated/resolvers.ts';
 import {

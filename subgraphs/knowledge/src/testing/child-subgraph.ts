@@ -3,7 +3,8 @@
  * starts on port 0 against the parent's database and Redis and prints
  * `{"url": ...}` on stdout; exits on SIGTERM or when stdin closes.
  */
-import { createRedis, importInternalVerifyKey, parseRateLimitOverrides } from '@supergraph/kit';
+import { parseRateLimitOverrides } from '@supergraph/kit';
+import { createRedis, importInternalVerifyKey } from '@supergraph/platform';
 import { startKnowledgeSubgraph } from '../server.ts';
 
 const config = JSON.parse(process.env['KNOWLEDGE_CHILD_CONFIG'] ?? '{}') as {

@@ -6,12 +6,13 @@ import {
   importInternalSigningKey,
   importInternalVerifyKey,
   INTERNAL_TOKEN_HEADER,
+  loadScopeCatalog,
   scopesForRoles,
   signInternalToken,
   type Identity,
   type Redis,
   type Tier,
-} from '@supergraph/kit';
+} from '@supergraph/platform';
 import { databaseSpec, startKnowledgeSubgraph, type KnowledgeDeps, type RunningSubgraph } from '../server.ts';
 
 /** A GraphQL response as the subgraph sends it. */
@@ -26,7 +27,7 @@ export function userIdentity(options: { id?: string; tier?: Tier; admin?: boolea
   return {
     userId: options.id ?? randomUUID(),
     roles: [...roles],
-    scopes: scopesForRoles([...roles]),
+    scopes: scopesForRoles(loadScopeCatalog(), [...roles]),
     tier: options.tier ?? 'free',
     via: 'jwt',
     ...(options.clientIp ? { clientIp: options.clientIp } : {}),

@@ -1,4 +1,5 @@
-import { forbidden, isAdmin, requireUuid, unauthenticated } from '@supergraph/kit';
+import { requireUuid } from '@supergraph/kit';
+import { forbidden, isAdmin, unauthenticated } from '@supergraph/platform';
 import type { StorageContext } from '../context.ts';
 import type {
   MutationDeleteRecordArgs,

@@ -1,18 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createTestDatabase, migrateAll, urlForRole, type DatabaseTarget, type TestDatabase } from '@supergraph/db';
+import { type RunningSubgraph } from '@supergraph/kit';
 import {
   createRedis,
   generateInternalKeyPair,
   importInternalSigningKey,
   importInternalVerifyKey,
   INTERNAL_TOKEN_HEADER,
+  loadScopeCatalog,
   scopesForRoles,
   signInternalToken,
   type Identity,
   type Redis,
-  type RunningSubgraph,
   type Tier,
-} from '@supergraph/kit';
+} from '@supergraph/platform';
 import type { CryptoKey, KeyObject } from 'jose';
 import { seedStorageUnits, type SeedReport } from '../seed.ts';
 import { databaseSpec, startStorageUnitsSubgraph } from '../server.ts';
@@ -25,14 +26,14 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 }
 
 export function userIdentity(userId: string = randomUUID(), tier: Tier = 'free'): Identity {
-  return { userId, roles: ['user'], scopes: scopesForRoles(['user']), tier, via: 'jwt' };
+  return { userId, roles: ['user'], scopes: scopesForRoles(loadScopeCatalog(), ['user']), tier, via: 'jwt' };
 }
 
 export function adminIdentity(userId: string = randomUUID()): Identity {
   return {
     userId,
     roles: ['user', 'admin'],
-    scopes: scopesForRoles(['user', 'admin']),
+    scopes: scopesForRoles(loadScopeCatalog(), ['user', 'admin']),
     tier: 'enterprise',
     via: 'jwt',
   };

@@ -27,24 +27,23 @@ export const ANONYMOUS: Identity = Object.freeze({
   via: 'anonymous',
 });
 
-/** Scopes every signed-in user holds; admins hold these plus {@link ADMIN_SCOPES}. */
-export const USER_SCOPES = [
-  'profile:read',
-  'profile:write',
-  'knowledge:read',
-  'knowledge:write',
-  'storage:read',
-  'storage:write',
-  'chat',
-] as const;
-export const ADMIN_SCOPES = ['admin', 'knowledge:admin', 'storage:admin', 'operations:admin'] as const;
 /** Scopes only the gateway grants itself (never a user or an API key). */
 export const INTERNAL_SCOPES = ['internal:credentials'] as const;
 
-/** The scopes a role set grants. API keys are limited to a subset of these. */
-export function scopesForRoles(roles: readonly Role[]): string[] {
-  const scopes = new Set<string>(roles.length > 0 ? USER_SCOPES : []);
-  if (roles.includes('admin')) for (const scope of ADMIN_SCOPES) scopes.add(scope);
+/**
+ * Which scopes each role holds. Every subgraph declares the scopes it guards
+ * (its descriptor's `scopes`); `npm run compose` collects them into
+ * `schema/scopes.json`, beside the supergraph. Admins hold both lists.
+ */
+export interface ScopeCatalog {
+  user: readonly string[];
+  admin: readonly string[];
+}
+
+/** The scopes a role set grants under `catalog`. API keys are limited to a subset of these. */
+export function scopesForRoles(catalog: ScopeCatalog, roles: readonly Role[]): string[] {
+  const scopes = new Set<string>(roles.length > 0 ? catalog.user : []);
+  if (roles.includes('admin')) for (const scope of catalog.admin) scopes.add(scope);
   return [...scopes];
 }
 

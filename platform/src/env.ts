@@ -12,12 +12,24 @@ export function parseEnv<T extends z.ZodType>(
   schema: T,
   source: NodeJS.ProcessEnv = process.env,
 ): Readonly<z.infer<T>> {
-  const result = schema.safeParse(source);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(env)'}: ${issue.message}`);
-    throw new EnvError(`Invalid configuration:\n${problems.join('\n')}`);
+  const result = checkEnv(schema, source);
+  if (result.problems.length > 0) {
+    throw new EnvError(`Invalid configuration:\n${result.problems.map((problem) => `  - ${problem}`).join('\n')}`);
   }
-  return Object.freeze(result.data);
+  return Object.freeze(result.data as z.infer<T>);
+}
+
+/**
+ * Like {@link parseEnv}, but returns the problems (`NAME: message`) instead of
+ * throwing, for callers that add their own before reporting them together.
+ */
+export function checkEnv<T extends z.ZodType>(
+  schema: T,
+  source: NodeJS.ProcessEnv = process.env,
+): { data: z.infer<T>; problems: string[] } | { data?: undefined; problems: string[] } {
+  const result = schema.safeParse(source);
+  if (result.success) return { data: result.data, problems: [] };
+  return { problems: result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`) };
 }
 
 export class EnvError extends Error {
@@ -53,4 +65,9 @@ export function isWeakSecret(value: string | undefined, minLength = 32): boolean
   if (WEAK_SECRETS.has(value.toLowerCase())) return true;
   if (/^(.)\1*$/.test(value)) return true;
   return value.length < minLength;
+}
+
+/** `storage-units` → `STORAGE_UNITS`: the prefix of a subgraph's own variables (`<NAME>_PORT`, `<NAME>_URL`, …). */
+export function envPrefix(name: string): string {
+  return name.toUpperCase().replaceAll('-', '_');
 }

@@ -1,0 +1,2 @@
+export * from './wordnet.ts';
+export * from './progress.ts';
