@@ -39,3 +39,43 @@ export function decodeOffsetCursor(cursor: string | null | undefined, field = 'a
 export function offsetCursor(index: number): string {
   return encodeCursor({ o: index });
 }
+
+/** A Relay connection page. */
+export interface Connection<TNode> {
+  edges: Array<{ cursor: string; node: TNode }>;
+  pageInfo: PageInfo;
+}
+
+/** The page of a connection with nothing on it. */
+export function emptyConnection<TNode>(): Connection<TNode> {
+  return { edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null } };
+}
+
+/**
+ * Builds a forward page from rows fetched with one extra (`limit first + 1`):
+ * the extra row only says there is a next page. `cursorOf` makes each row's
+ * cursor (a keyset tuple through {@link encodeCursor}, or {@link offsetCursor});
+ * `hasPreviousPage` is whether the caller passed `after`.
+ *
+ * @example
+ * const rows = await listUsers(db, { after, limit: first + 1 });
+ * return toConnection(rows, first, { cursorOf: (row) => encodeCursor([row.created_at, row.id]), hasPrevious: !!after, toNode: toUser });
+ */
+export function toConnection<TRow, TNode>(
+  rows: readonly TRow[],
+  first: number,
+  options: { cursorOf: (row: TRow, index: number) => string; toNode: (row: TRow) => TNode; hasPrevious?: boolean },
+): Connection<TNode> {
+  const edges = rows
+    .slice(0, first)
+    .map((row, index) => ({ cursor: options.cursorOf(row, index), node: options.toNode(row) }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      hasPreviousPage: options.hasPrevious ?? false,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
