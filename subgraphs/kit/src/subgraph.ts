@@ -23,6 +23,9 @@ import type { Identity } from '@supergraph/platform';
 import { INTERNAL_TOKEN_HEADER, verifyInternalToken } from '@supergraph/platform';
 import type { CryptoKey, KeyObject } from 'jose';
 
+/** A subgraph's resolver map, by type name (its generated `Resolvers` fits). */
+export type SubgraphResolvers = object;
+
 /** What every subgraph resolver can rely on in its context. */
 export interface SubgraphContext {
   identity: Identity;
@@ -33,7 +36,13 @@ export interface SubgraphOptions<TContext extends SubgraphContext> {
   /** Subgraph name; also the audience its internal tokens must carry. */
   name: string;
   typeDefs: DocumentNode;
-  resolvers: GraphQLResolverMap<TContext>;
+  /**
+   * The resolver map, typed by the subgraph with its generated `Resolvers`.
+   * Codegen models `__resolveReference(reference, ctx, info)`, which Apollo's
+   * `GraphQLResolverMap` (field signatures only) cannot express, so the map is
+   * taken as it is and handed to `buildSubgraphSchema` here, the one place.
+   */
+  resolvers: SubgraphResolvers;
   /** The gateway's public key for internal tokens. */
   internalTokenKey: CryptoKey | KeyObject;
   /** Adds the subgraph's own per-request context (loaders, db) to the verified identity. */
@@ -79,7 +88,7 @@ async function serveSubgraph<TContext extends SubgraphContext>(
   host: string,
 ): Promise<RunningSubgraph> {
   const schema = enforceAuthDirectives(
-    buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers }]),
+    buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<TContext> }]),
   );
   const apollo = new ApolloServer<TContext>({
     schema,
