@@ -225,14 +225,14 @@ type ResolverMap = Record<string, unknown>;
  * @example
  * startSubgraph({ typeDefs, resolvers: withRateLimits(typeDefs, resolvers, { redis }), ... })
  */
-export function withRateLimits<TResolvers extends ResolverMap>(
+export function withRateLimits<TResolvers extends object>(
   typeDefs: DocumentNode,
   resolvers: TResolvers,
   options: RateLimiterOptions,
 ): TResolvers {
   const rules = rateLimitRulesFromSdl(typeDefs);
   if (options.disabled || rules.length === 0) return resolvers;
-  const wrapped: ResolverMap = { ...resolvers };
+  const wrapped: ResolverMap = { ...(resolvers as ResolverMap) };
   for (const rule of rules) {
     const [typeName, fieldName] = rule.coordinate.split('.') as [string, string];
     const typeResolvers = { ...((wrapped[typeName] as Record<string, unknown> | undefined) ?? {}) };
