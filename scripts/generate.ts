@@ -154,9 +154,47 @@ async function generateDbTypes(
   return lines.join('\n');
 }
 
+/** The docs' tables of subgraphs, generated between `<!-- generated:<name> -->` markers. */
+function docTables(): Map<string, Record<string, string>> {
+  const readme = [
+    '| subgraph | owns | port |',
+    '| --- | --- | --- |',
+    ...SUBGRAPHS.map((subgraph) => `| \`${subgraph.name}\` | ${subgraph.description} | ${subgraph.port} |`),
+    '| gateway | `/graphql` (Apollo Sandbox in development) | 4000 |',
+  ];
+  const schemas = (subgraph: SubgraphDescriptor) => {
+    const names = subgraph.database.schemas.map((entry) => `\`${entry.schema}\``);
+    return `${names.length > 1 ? 'schemas' : 'schema'} ${names.join(', ')} (role \`${subgraph.database.role}\`)`;
+  };
+  const architecture = [
+    '| process | code | port | owns |',
+    '| --- | --- | --- | --- |',
+    '| gateway | `gateway/src` | 4000 | `/graphql`, authentication, access control, internal tokens |',
+    ...SUBGRAPHS.map(
+      (subgraph) =>
+        `| ${subgraph.name} | \`${path.relative(root, path.dirname(path.dirname(subgraph.schemaFile)))}\` | ${subgraph.port} | ${schemas(subgraph)} |`,
+    ),
+  ];
+  return new Map([
+    [path.join(root, 'README.md'), { subgraphs: readme.join('\n') }],
+    [path.join(root, 'docs', 'architecture.md'), { processes: architecture.join('\n') }],
+  ]);
+}
+
+function withGeneratedSections(text: string, sections: Record<string, string>): string {
+  let result = text;
+  for (const [name, body] of Object.entries(sections)) {
+    const pattern = new RegExp(`(<!-- generated:${name}[^>]*-->\\n)[\\s\\S]*?(<!-- /generated:${name} -->)`);
+    if (!pattern.test(result)) throw new Error(`missing <!-- generated:${name} --> markers`);
+    result = result.replace(pattern, (_all, open: string, close: string) => `${open}${body}\n${close}`);
+  }
+  return result;
+}
+
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
   const files = composedArtefacts();
+  for (const [file, sections] of docTables()) files.set(file, withGeneratedSections(readFileSync(file, 'utf8'), sections));
 
   const pglite = await openEmbeddedPostgres('memory://');
   try {

@@ -10,6 +10,7 @@ export type { Argon2Params, AuthConfig, AuthRateLimits, AuthSubgraphDeps, Public
 /** The auth subgraph: users, credentials, sessions, API keys, preferences; issues the access tokens. */
 export const auth = defineSubgraph({
   name: 'auth',
+  description: 'users, credentials, sessions, API keys, preferences',
   port: 4001,
   database: databaseSpec,
   schemaFile: fileURLToPath(new URL('./schema.graphql', import.meta.url)),

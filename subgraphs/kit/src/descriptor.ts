@@ -56,6 +56,8 @@ export interface ConfigureOptions {
 export interface SubgraphDefinition<TConfig> {
   /** Also the internal-token audience, the supergraph's graph name and the `<NAME>_*` variable prefix. */
   name: string;
+  /** What it owns, in a few words (the docs' tables are generated from it). */
+  description: string;
   /** Default port (`<NAME>_PORT` overrides it). */
   port: number;
   /** Its role and schemas, each with a migrations folder. */
@@ -76,6 +78,7 @@ export interface SubgraphDefinition<TConfig> {
 /** A subgraph with its configuration type erased: the registry's element. */
 export interface SubgraphDescriptor {
   readonly name: string;
+  readonly description: string;
   readonly port: number;
   readonly database: SubgraphDatabaseSpec;
   readonly schemaFile: string;
@@ -98,6 +101,7 @@ export function defineSubgraph<TConfig = undefined>(definition: SubgraphDefiniti
     throw new Error(`subgraph ${definition.name}: database.name is "${definition.database.name}"`);
   return Object.freeze({
     name: definition.name,
+    description: definition.description,
     port: definition.port,
     database: definition.database,
     schemaFile: definition.schemaFile,

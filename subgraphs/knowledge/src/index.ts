@@ -17,6 +17,7 @@ const knowledgeEnv = z.object({
 /** The knowledge subgraph: entries, the WordNet corpus, ranked full-text search. */
 export const knowledge = defineSubgraph({
   name: 'knowledge',
+  description: 'knowledge entries, WordNet corpus, ranked full-text search',
   port: 4002,
   database: databaseSpec,
   schemaFile: fileURLToPath(new URL('./schema.graphql', import.meta.url)),

@@ -13,6 +13,7 @@ export type { StorageUnitDefinition } from './units.ts';
 /** The storage-units subgraph: seven specialised units, each its own schema. */
 export const storageUnits = defineSubgraph({
   name: 'storage-units',
+  description: 'seven specialised units, each its own schema',
   port: 4003,
   database: databaseSpec,
   schemaFile: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
