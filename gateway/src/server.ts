@@ -5,13 +5,14 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { Kind, parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { Kind, parse, type ConstDirectiveNode, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import type { CryptoKey, JSONWebKeySet, KeyObject } from 'jose';
 import { closeServer, createGraphQLHttpServer, listen, maskError, sendJson, type Identity } from '@supergraph/platform';
 import { createAccessControl, supergraphForQueryPlanner } from './access-control.ts';
 import { createAccessTokenVerifier, createAuthenticator, createCredentialResolver } from './authenticate.ts';
 import { createCors } from './cors.ts';
 import { SubgraphDataSource, type SubgraphFetchContext } from './subgraph-data-source.ts';
+import { valueCompletionPlugin } from './value-completion.ts';
 
 export interface GatewayOptions {
   /** The composed supergraph SDL (`schema/supergraph.graphql`). */
@@ -89,8 +90,9 @@ export function subgraphsOf(supergraph: DocumentNode): Map<string, string> {
 
 /**
  * The subgraph that resolves API keys and session tokens: the owner of
- * `Query.resolveCredential` in the supergraph (by its `@join__field(graph:)`),
- * or undefined when the supergraph has none.
+ * `Query.resolveCredential` in the supergraph (by its `@join__field(graph:)`,
+ * or Query's only `@join__type` in a one-subgraph supergraph), or undefined
+ * when the supergraph has none.
  */
 export function credentialSubgraphOf(supergraph: DocumentNode): string | undefined {
   const graphNames = new Map<string, string>();
@@ -106,13 +108,24 @@ export function credentialSubgraphOf(supergraph: DocumentNode): string | undefin
     }
     if (definition.kind === Kind.OBJECT_TYPE_DEFINITION && definition.name.value === 'Query') {
       const field = definition.fields?.find((candidate) => candidate.name.value === 'resolveCredential');
-      const graph = field?.directives
-        ?.find((directive) => directive.name.value === 'join__field')
-        ?.arguments?.find((arg) => arg.name.value === 'graph')?.value;
-      if (graph?.kind === Kind.ENUM) owner = graph.value;
+      if (!field) continue;
+      // Composition writes @join__field only when Query spans several subgraphs; else Query's one @join__type says it.
+      const fieldGraphs = graphsOf(field.directives, 'join__field');
+      const typeGraphs = graphsOf(definition.directives, 'join__type');
+      owner = fieldGraphs[0] ?? (typeGraphs.length === 1 ? typeGraphs[0] : undefined);
     }
   }
   return owner ? graphNames.get(owner) : undefined;
+}
+
+/** The `graph:` arguments of every `@<name>(graph: X)` among `directives`. */
+function graphsOf(directives: readonly ConstDirectiveNode[] | undefined, name: string): string[] {
+  return (directives ?? [])
+    .filter((directive) => directive.name.value === name)
+    .flatMap((directive) => {
+      const graph = directive.arguments?.find((arg) => arg.name.value === 'graph')?.value;
+      return graph?.kind === Kind.ENUM ? [graph.value] : [];
+    });
 }
 
 /** Extensions that describe internals (where a subgraph lives, what it answered) and never reach clients. */
@@ -217,6 +230,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     plugins: [
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       accessControl.plugin,
+      valueCompletionPlugin(),
     ],
   });
   await apollo.start();

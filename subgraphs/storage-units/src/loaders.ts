@@ -1,15 +1,15 @@
 import { isUuid } from '@supergraph/kit';
 import DataLoader from 'dataloader';
 import type { Kysely } from 'kysely';
-import { toStorageUnit, toUnitRecord, type StorageUnitModel, type UnitRecordModel } from './models.ts';
+import { toStorageUnit, toUnitRecord, type StorageUnitModel, type UnitRecordModel } from './resolvers/mappers.ts';
 import {
   countRecordsByAuthors,
   findRecordsByAuthors,
   findRecordsByIds,
-  listRegistryUnits,
   type AuthoredRecordRow,
   type RecordKeyset,
-} from './storage.repository.ts';
+} from './records.repository.ts';
+import { listRegistryUnits } from './registry.repository.ts';
 import type { StorageDb } from './storage.table.ts';
 import { findUnit } from './units.ts';
 

@@ -1,7 +1,7 @@
 import { createDatabase, quoteIdent, type DatabaseTarget } from '@supergraph/db';
 import { sql, type Kysely } from 'kysely';
 import type { MaintenanceAction } from './generated/resolvers.ts';
-import { unitSizeBytes } from './storage.repository.ts';
+import { unitSizeBytes } from './stats.repository.ts';
 import type { StorageDb } from './storage.table.ts';
 import type { StorageUnitDefinition } from './units.ts';
 

@@ -6,7 +6,9 @@ import {
   readWordnetSynsets,
   type WordnetSynset,
 } from '@supergraph/seeding';
-import { countRecords, syncUnitRegistry, upsertSeedRecords } from './storage.repository.ts';
+import { upsertSeedRecords } from './records.repository.ts';
+import { syncUnitRegistry } from './registry.repository.ts';
+import { countRecords } from './stats.repository.ts';
 import type { NewRecord, StorageDb } from './storage.table.ts';
 import { REGISTRY_SCHEMA, UNITS, type StorageUnitDefinition } from './units.ts';
 import { LIMITS } from './validation.ts';

@@ -4,13 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { createDatabase, QueryObserver, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
 import { startSubgraph, withRateLimits, type RateLimiterOptions, type RunningSubgraph } from '@supergraph/kit';
 import { redisOrStandIn, type Redis } from '@supergraph/platform';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse } from 'graphql';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { StorageContext } from './context.ts';
 import { createLoaders } from './loaders.ts';
 import { resolvers } from './resolvers/index.ts';
-import { syncUnitRegistry } from './storage.repository.ts';
+import { syncUnitRegistry } from './registry.repository.ts';
 import type { StorageDb } from './storage.table.ts';
 import { REGISTRY_SCHEMA, UNITS } from './units.ts';
 
@@ -72,12 +71,7 @@ export async function startStorageUnitsSubgraph(
     {
       name: 'storage-units',
       typeDefs,
-      // Apollo's map types `__resolveReference` like a field resolver (codegen types it
-      // `(reference, context, info)`); the runtime shape is the same, only the signature differs.
-      resolvers: withRateLimits(typeDefs, resolvers, {
-        ...deps.rateLimits,
-        redis,
-      }) as GraphQLResolverMap<StorageContext>,
+      resolvers: withRateLimits(typeDefs, resolvers, { ...deps.rateLimits, redis }),
       internalTokenKey: deps.internalTokenKey,
       createContext: (base) => ({
         ...base,

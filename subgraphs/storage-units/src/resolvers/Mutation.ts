@@ -1,24 +1,14 @@
 import { requireUuid } from '@supergraph/kit';
 import { forbidden, isAdmin, unauthenticated } from '@supergraph/platform';
-import type { StorageContext } from '../context.ts';
-import type {
-  MutationDeleteRecordArgs,
-  MutationResolvers,
-  MutationRunUnitMaintenanceArgs,
-  MutationStoreRecordArgs,
-} from '../generated/resolvers.ts';
+import type { MutationResolvers } from '../generated/resolvers.ts';
 import { runMaintenance } from '../maintenance.ts';
-import { toUnitRecord, type MaintenanceResultModel, type UnitRecordModel } from '../models.ts';
-import { deleteRecordById, insertRecord } from '../storage.repository.ts';
+import { deleteRecordById, insertRecord } from '../records.repository.ts';
 import { findUnit } from '../units.ts';
 import { requireRecordInput, requireUnit } from '../validation.ts';
+import { toMaintenanceResult, toUnitRecord } from './mappers.ts';
 
 export const Mutation: MutationResolvers = {
-  async storeRecord(
-    _: unknown,
-    args: MutationStoreRecordArgs,
-    { db, identity }: StorageContext,
-  ): Promise<UnitRecordModel> {
+  async storeRecord(_, args, { db, identity }) {
     // @authenticated guarantees a user; the check keeps the type honest.
     if (!identity.userId) throw unauthenticated();
     const unit = requireUnit(args.unitId);
@@ -27,11 +17,7 @@ export const Mutation: MutationResolvers = {
     return toUnitRecord({ ...row, unit_id: unit.id });
   },
 
-  async deleteRecord(
-    _: unknown,
-    args: MutationDeleteRecordArgs,
-    { db, identity, loaders }: StorageContext,
-  ): Promise<boolean> {
+  async deleteRecord(_, args, { db, identity, loaders }) {
     const id = requireUuid(args.id, 'id');
     const record = await loaders.record.load(id);
     if (!record) return false;
@@ -45,13 +31,8 @@ export const Mutation: MutationResolvers = {
     return deleted;
   },
 
-  async runUnitMaintenance(
-    _: unknown,
-    args: MutationRunUnitMaintenanceArgs,
-    { db, target }: StorageContext,
-  ): Promise<MaintenanceResultModel> {
+  async runUnitMaintenance(_, args, { db, target }) {
     const unit = requireUnit(args.unitId);
-    const outcome = await runMaintenance(target, db, unit, args.action);
-    return { ...outcome, unitId: unit.id };
+    return toMaintenanceResult(await runMaintenance(target, db, unit, args.action), unit);
   },
 };

@@ -1,35 +1,13 @@
-import { decodeOffsetCursor, offsetCursor } from '@supergraph/kit';
-import type { StorageContext } from '../context.ts';
-import type {
-  FacilityHealth,
-  FacilityStatus,
-  PageInfo,
-  QueryResolvers,
-  QuerySearchAllUnitsArgs,
-  QuerySearchUnitArgs,
-  QueryStorageUnitArgs,
-  QueryUnitAnalyticsArgs,
-} from '../generated/resolvers.ts';
-import { toSearchHit, type SearchHitModel, type StorageUnitModel, type UnitAnalyticsModel } from '../models.ts';
-import {
-  countRecords,
-  isUnitOnline,
-  searchAllUnitRecords,
-  searchUnitRecords,
-  unitSizeBytes,
-} from '../storage.repository.ts';
+import { decodeOffsetCursor, offsetCursor, toConnection } from '@supergraph/kit';
+import type { FacilityHealth, QueryResolvers } from '../generated/resolvers.ts';
+import { searchAllUnitRecords, searchUnitRecords } from '../search.repository.ts';
+import { countRecords, isUnitOnline, unitSizeBytes } from '../stats.repository.ts';
 import { UNITS } from '../units.ts';
 import { requireFirst, requireSearchQuery, requireUnit } from '../validation.ts';
-
-/** `UnitSearchConnection` with its hits as models. */
-export interface SearchConnectionModel {
-  edges: Array<{ cursor: string; node: SearchHitModel }>;
-  pageInfo: PageInfo;
-  totalCount: number;
-}
+import { toSearchHit, type StorageUnitModel } from './mappers.ts';
 
 export const Query: QueryResolvers = {
-  async facilityStatus(_: unknown, __: unknown, { db }: StorageContext): Promise<FacilityStatus> {
+  async facilityStatus(_, __, { db }) {
     const units = await Promise.all(
       UNITS.map(async (unit) => {
         if (!(await isUnitOnline(db, unit))) return { online: false, records: 0, bytes: 0 };
@@ -50,39 +28,34 @@ export const Query: QueryResolvers = {
     };
   },
 
-  async storageUnits(_: unknown, __: unknown, { loaders }: StorageContext): Promise<StorageUnitModel[]> {
+  async storageUnits(_, __, { loaders }) {
     const units = await loaders.unit.loadMany(UNITS.map((unit) => unit.id));
     return units.filter((unit): unit is StorageUnitModel => unit !== null && !(unit instanceof Error));
   },
 
-  storageUnit(_: unknown, { id }: QueryStorageUnitArgs, { loaders }: StorageContext): Promise<StorageUnitModel | null> {
-    return loaders.unit.load(id);
-  },
+  storageUnit: (_, { id }, { loaders }) => loaders.unit.load(id),
 
-  async searchUnit(_: unknown, args: QuerySearchUnitArgs, { db }: StorageContext): Promise<SearchConnectionModel> {
+  async searchUnit(_, args, { db }) {
     const unit = requireUnit(args.unitId);
     const query = requireSearchQuery(args.query);
     const first = requireFirst(args.first);
     const offset = decodeOffsetCursor(args.after);
-    const { hits, totalCount } = await searchUnitRecords(db, unit, query, first, offset);
-    const edges = hits.map((row, index) => ({ cursor: offsetCursor(offset + index), node: toSearchHit(row) }));
-    const pageInfo: PageInfo = {
-      hasNextPage: offset + hits.length < totalCount,
-      hasPreviousPage: offset > 0,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    };
-    return { edges, pageInfo, totalCount };
+    // One row beyond the page says whether there is a next one.
+    const { hits, totalCount } = await searchUnitRecords(db, unit, query, first + 1, offset);
+    const page = toConnection(hits, first, {
+      cursorOf: (_row, index) => offsetCursor(offset + index),
+      toNode: toSearchHit,
+      hasPrevious: offset > 0,
+    });
+    return { ...page, totalCount };
   },
 
-  async searchAllUnits(_: unknown, args: QuerySearchAllUnitsArgs, { db }: StorageContext): Promise<SearchHitModel[]> {
+  async searchAllUnits(_, args, { db }) {
     const query = requireSearchQuery(args.query);
     const first = requireFirst(args.first);
     const rows = await searchAllUnitRecords(db, query, first);
     return rows.map(toSearchHit);
   },
 
-  unitAnalytics(_: unknown, { unitId }: QueryUnitAnalyticsArgs): UnitAnalyticsModel {
-    return { unit: requireUnit(unitId) };
-  },
+  unitAnalytics: (_, { unitId }) => ({ unit: requireUnit(unitId) }),
 };

@@ -1,57 +1,40 @@
-import { decodeCursor, encodeCursor, isUuid, requireUuid } from '@supergraph/kit';
-import type { StorageContext } from '../context.ts';
-import type { PageInfo, UserResolvers, UserStoredRecordsArgs } from '../generated/resolvers.ts';
-import { toUnitRecord, type UnitRecordModel } from '../models.ts';
-import type { RecordKeyset } from '../storage.repository.ts';
+import { decodeCursor, emptyConnection, encodeCursor, isUuid, toConnection } from '@supergraph/kit';
+import type { UserResolvers } from '../generated/resolvers.ts';
 import { requireFirst } from '../validation.ts';
+import { toUnitRecord, type UnitRecordModel } from './mappers.ts';
 
-/** `UnitRecordConnection` with its records as models. */
-export interface RecordConnectionModel {
-  edges: Array<{ cursor: string; node: UnitRecordModel }>;
-  pageInfo: PageInfo;
-  totalCount: number;
+/** `after` of `storedRecords`: the last record's `created_at` (microseconds kept) and id. */
+interface RecordCursor {
+  c: string;
+  i: string;
 }
 
-function isKeyset(value: unknown): value is { c: string; i: string } {
+function isRecordCursor(value: unknown): value is RecordCursor {
   if (typeof value !== 'object' || value === null) return false;
   const { c, i } = value as { c?: unknown; i?: unknown };
   return typeof c === 'string' && c.length <= 40 && !Number.isNaN(Date.parse(c)) && typeof i === 'string' && isUuid(i);
 }
 
 export const User: UserResolvers = {
-  async storedRecords(
-    user: { id: string },
-    args: UserStoredRecordsArgs,
-    { loaders }: StorageContext,
-  ): Promise<RecordConnectionModel> {
+  async storedRecords(user, args, { loaders }) {
     const first = requireFirst(args.first);
-    const after: RecordKeyset | null = args.after
-      ? (({ c, i }) => ({ createdAt: c, id: i }))(decodeCursor(args.after, isKeyset))
-      : null;
+    const cursor = args.after ? decodeCursor(args.after, isRecordCursor) : null;
     // Users are keyed by UUID in auth; any other id simply has no records.
-    if (!isUuid(user.id)) {
-      return {
-        edges: [],
-        pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
-        totalCount: 0,
-      };
-    }
-    const authorId = requireUuid(user.id, 'id');
+    if (!isUuid(user.id)) return { ...emptyConnection<UnitRecordModel>(), totalCount: 0 };
+    const authorId = user.id.toLowerCase();
     const [rows, totalCount] = await Promise.all([
-      loaders.recordsByAuthor.load({ authorId, limit: first + 1, after }),
+      loaders.recordsByAuthor.load({
+        authorId,
+        limit: first + 1,
+        after: cursor ? { createdAt: cursor.c, id: cursor.i } : null,
+      }),
       loaders.recordCountByAuthor.load(authorId),
     ]);
-    const page = rows.slice(0, first);
-    const edges = page.map((row) => ({
-      cursor: encodeCursor({ c: row.created_at_key, i: row.id }),
-      node: toUnitRecord(row),
-    }));
-    const pageInfo: PageInfo = {
-      hasNextPage: rows.length > first,
-      hasPreviousPage: after !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    };
-    return { edges, pageInfo, totalCount };
+    const page = toConnection(rows, first, {
+      cursorOf: (row) => encodeCursor({ c: row.created_at_key, i: row.id }),
+      toNode: toUnitRecord,
+      hasPrevious: cursor !== null,
+    });
+    return { ...page, totalCount };
   },
 };

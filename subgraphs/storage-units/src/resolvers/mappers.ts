@@ -1,14 +1,16 @@
-import type { MaintenanceOutcome } from './maintenance.ts';
 import { toSnippetHtml } from '@supergraph/kit';
-import type { AuthorCountRow, SearchHitRow } from './storage.repository.ts';
-import type { UnitRecordRow, UnitRow } from './storage.table.ts';
-import type { StorageUnitDefinition } from './units.ts';
+import type { AuthorCountRow } from '../analytics.repository.ts';
+import type { MaintenanceOutcome } from '../maintenance.ts';
+import type { SearchHitRow } from '../search.repository.ts';
+import type { UnitRecordRow, UnitRow } from '../storage.table.ts';
+import type { StorageUnitDefinition } from '../units.ts';
 
 /*
- * What resolvers pass around for each GraphQL type whose fields are not all
- * at hand when the parent resolves (codegen `mappers`): related entities are
- * carried as ids and resolved through the loaders, costly statistics only
- * when selected. One row → model mapper per type.
+ * The one home of row → GraphQL mapping. Each model is what resolvers pass
+ * around for a GraphQL type whose fields are not all at hand when the parent
+ * resolves (codegen `mappers` in `codegen.json`): related entities are carried
+ * as ids and resolved through the loaders, costly statistics only when
+ * selected. One mapper per type.
  */
 
 /** `StorageUnit`: the definition from `units.ts` plus its registry row; `stats` resolves on demand. */
@@ -103,4 +105,8 @@ export function toSearchHit(row: SearchHitRow): SearchHitModel {
 
 export function userReference(id: string | null): UserReference | null {
   return id === null ? null : { __typename: 'User', id };
+}
+
+export function toMaintenanceResult(outcome: MaintenanceOutcome, unit: StorageUnitDefinition): MaintenanceResultModel {
+  return { ...outcome, unitId: unit.id };
 }

@@ -1,0 +1,41 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
+
+/**
+ * When a subgraph leaves a non-null field null without an error, the gateway
+ * nulls the nearest nullable parent and reports it in the response's top-level
+ * `extensions.valueCompletion` ("Cannot return null for non-nullable field
+ * Ledger.balance."), which `formatError` never sees. This moves each report to
+ * the log and answers the client a masked INTERNAL_SERVER_ERROR at its path,
+ * as GraphQL requires for a null that propagated.
+ */
+export function valueCompletionPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          const reports = result.extensions?.['valueCompletion'];
+          if (reports === undefined) return;
+          const { valueCompletion: _valueCompletion, ...extensions } = result.extensions ?? {};
+          const errors = (Array.isArray(reports) ? reports : [reports]).map((report): GraphQLFormattedError => {
+            const { message, path } = (report ?? {}) as { message?: unknown; path?: unknown };
+            console.error(`[gateway] value completion: ${String(message)} at ${JSON.stringify(path ?? [])}`);
+            return {
+              message: 'Internal server error',
+              ...(Array.isArray(path) ? { path: path as Array<string | number> } : {}),
+              extensions: { code: 'INTERNAL_SERVER_ERROR' },
+            };
+          });
+          response.body.singleResult = {
+            ...result,
+            errors: [...(result.errors ?? []), ...errors],
+            extensions,
+          };
+          if (Object.keys(extensions).length === 0) delete response.body.singleResult.extensions;
+        },
+      };
+    },
+  };
+}
