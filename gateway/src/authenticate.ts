@@ -239,9 +239,10 @@ export function createAuthenticator(
       if (given.length > 1)
         throw invalidCredentials('Send one credential: Authorization, X-API-Key or X-Session-Token');
       if (authorization) {
+        // Before the format check: on a graph without a key set, any Authorization gets the same, true answer.
+        if (!verifyAccessToken) throw invalidCredentials('This graph accepts no access tokens');
         const match = /^Bearer\s+([\w-]+\.[\w-]*\.[\w-]*)\s*$/i.exec(authorization);
         if (!match?.[1]) throw invalidCredentials('Authorization must be "Bearer <access token>"');
-        if (!verifyAccessToken) throw invalidCredentials('This graph accepts no access tokens');
         return verifyAccessToken(match[1]);
       }
       if (!credentials) throw invalidCredentials('This graph accepts no API keys or session tokens');
