@@ -33,6 +33,7 @@ export const PROBE_TYPE_DEFS = /* GraphQL */ `
     roles: [String!]!
     scopes: [String!]!
     tier: String!
+    clientIp: String
   }
 
   type User @key(fields: "id") {
@@ -45,9 +46,12 @@ export interface Probe {
   subgraph: RunningSubgraph;
   /** Headers of every HTTP request the probe received, in order. */
   requests: IncomingHttpHeaders[];
+  /** How many `probeSlow` resolvers have run to the end (the gateway may have stopped waiting long before). */
+  slowFinished(): number;
 }
 
 export async function startProbeSubgraph(internalTokenKey: CryptoKey | KeyObject): Promise<Probe> {
+  let slowFinished = 0;
   const subgraph = await startSubgraph<SubgraphContext>(
     {
       name: 'probe',
@@ -80,6 +84,7 @@ export async function startProbeSubgraph(internalTokenKey: CryptoKey | KeyObject
           probeEcho: (_source: unknown, args: { at: string }) => args.at,
           probeSlow: async (_source: unknown, args: { ms: number }) => {
             await new Promise((resolve) => setTimeout(resolve, args.ms));
+            slowFinished += 1;
             return 'slow';
           },
         },
@@ -93,5 +98,5 @@ export async function startProbeSubgraph(internalTokenKey: CryptoKey | KeyObject
   );
   const requests: IncomingHttpHeaders[] = [];
   subgraph.http.on('request', (req: { headers: IncomingHttpHeaders }) => requests.push(req.headers));
-  return { subgraph, requests };
+  return { subgraph, requests, slowFinished: () => slowFinished };
 }
