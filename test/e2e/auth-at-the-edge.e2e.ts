@@ -18,6 +18,7 @@ import {
 } from './harness.ts';
 
 const CACHE_TTL_MS = 400;
+const NEGATIVE_CACHE_TTL_MS = 200;
 const ME = '{ me { id username email } }';
 
 let stack: Stack;
@@ -26,7 +27,7 @@ let alice: LoggedIn & { username: string };
 beforeAll(async () => {
   stack = await startStack({
     supergraph: 'all',
-    gateway: { credentialCacheTtlMs: CACHE_TTL_MS, negativeCredentialCacheTtlMs: 200 },
+    gateway: { credentialCacheTtlMs: CACHE_TTL_MS, negativeCredentialCacheTtlMs: NEGATIVE_CACHE_TTL_MS },
   });
   alice = await registerAndLogin(stack, 'alice');
 });
@@ -199,10 +200,15 @@ describe('API keys and session tokens', () => {
     return result.body.data?.['createApiKey'] as { key: string; apiKey: { id: string; scopes: string[] } };
   }
 
-  it('authenticates with X-API-Key, and a revoked key stops working within the cache TTL', async () => {
+  it('authenticates with X-API-Key; a revoked key keeps working while cached and stops after the cache TTL', async () => {
     const { key, apiKey } = await createKey(['profile:read', 'profile:write']);
-    const mine = await stack.gql(ME, undefined, { 'x-api-key': key });
-    expect(mine.body.data?.['me']).toMatchObject({ id: alice.userId });
+    // A second gateway whose cache outlives this test shows the caching without racing a clock.
+    const longCache = await stack.startGatewayWith({ credentialCacheTtlMs: 10 * 60_000 });
+    const meThrough = (url: string) => postGraphQL(url, { query: ME }, { 'x-api-key': key });
+    for (const url of [stack.gateway.url, longCache.url]) {
+      const mine = await meThrough(url);
+      expect(mine.body.data?.['me']).toMatchObject({ id: alice.userId });
+    }
 
     const revoke = await stack.gql(
       'mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }',
@@ -210,15 +216,39 @@ describe('API keys and session tokens', () => {
       bearer(alice.accessToken),
     );
     expect(revoke.body.errors).toBeUndefined();
+    const lookupsBefore = stack.authRequests();
+    const cached = await meThrough(longCache.url);
+    expect(cached.body.data?.['me']).toMatchObject({ id: alice.userId });
+    // Only the `me` fetch itself reached auth: the key was not looked up again.
+    expect(stack.authRequests()).toBe(lookupsBefore + 1);
+
     await sleep(CACHE_TTL_MS + 200);
-    const after = await stack.gql(ME, undefined, { 'x-api-key': key });
+    const after = await meThrough(stack.gateway.url);
     expect(after.status).toBe(401);
     expect(firstCode(after)).toBe('UNAUTHENTICATED');
   });
 
   it('rejects unknown API keys and caches them only briefly', async () => {
-    const result = await stack.gql(ME, undefined, { 'x-api-key': 'sg_definitely-not-a-key' });
-    expect(firstCode(result)).toBe('UNAUTHENTICATED');
+    const unknown = { 'x-api-key': `sg_definitely-not-a-key-${Date.now()}` };
+    // A second gateway whose negative cache outlives this test shows the caching without racing a clock.
+    const longCache = await stack.startGatewayWith({ negativeCredentialCacheTtlMs: 10 * 60_000 });
+    const before = stack.authRequests();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const result = await postGraphQL(longCache.url, { query: ME }, unknown);
+      expect(result.status).toBe(401);
+      expect(firstCode(result)).toBe('UNAUTHENTICATED');
+      expect(result.body.errors?.[0]?.message).toBe('Invalid or revoked API key');
+    }
+    expect(stack.authRequests()).toBe(before + 1);
+
+    // Briefly: the main gateway (negative TTL 200 ms) asks again once that has passed.
+    const first = await stack.gql(ME, undefined, unknown);
+    expect(firstCode(first)).toBe('UNAUTHENTICATED');
+    expect(stack.authRequests()).toBe(before + 2);
+    await sleep(NEGATIVE_CACHE_TTL_MS + 200);
+    const again = await stack.gql(ME, undefined, unknown);
+    expect(firstCode(again)).toBe('UNAUTHENTICATED');
+    expect(stack.authRequests()).toBe(before + 3);
   });
 
   it('answers FORBIDDEN when an API key lacks the scope a field requires, before calling auth', async () => {
