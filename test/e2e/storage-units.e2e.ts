@@ -73,7 +73,8 @@ beforeAll(async () => {
   db = await createTestDatabase(process.env['DATABASE_URL']);
   stoppers.push(() => db.drop());
   await migrateAll(db.target, [authDatabaseSpec, storageDatabaseSpec]);
-  await seedStorageUnits(db.target, { limit: 5, progress: false });
+  // The first 20,000 WordNet synsets: a few records in every unit.
+  await seedStorageUnits(db.target, { limit: 20_000, progress: false });
   const asRole = (role: string): DatabaseTarget =>
     db.url ? { kind: 'postgres', url: urlForRole(db.url, role) } : db.target;
 
@@ -84,18 +85,27 @@ beforeAll(async () => {
     issuer: ISSUER,
     audience: AUDIENCE,
   });
-  auth = await startAuthSubgraph({ target: asRole(authDatabaseSpec.role), internalTokenKey: verifyKey, config }, 0);
-  stoppers.push(() => auth.stop());
-
   redis = await createRedis(process.env['REDIS_URL']);
   stoppers.push(async () => redis.disconnect());
+  // A fresh key space per run for both subgraphs: counters of earlier runs on a shared Redis must not leak in.
+  const runPrefix = `test:e2e:storage-units:${randomBytes(6).toString('hex')}:`;
+  auth = await startAuthSubgraph(
+    {
+      target: asRole(authDatabaseSpec.role),
+      internalTokenKey: verifyKey,
+      config,
+      redis,
+      rateLimits: { prefix: `${runPrefix}auth:` },
+    },
+    0,
+  );
+  stoppers.push(() => auth.stop());
   storage = await startStorageUnitsSubgraph(
     {
       target: asRole(storageDatabaseSpec.role),
       internalTokenKey: verifyKey,
       redis,
-      // A fresh key space: counters of earlier runs on a shared Redis must not leak in.
-      rateLimits: { prefix: `test:e2e:storage-units:${randomBytes(6).toString('hex')}:` },
+      rateLimits: { prefix: runPrefix },
     },
     0,
   );

@@ -20,7 +20,8 @@ const records: Array<{ id: string; unitId: string }> = [];
 const authors = Array.from({ length: 6 }, () => userIdentity(randomUUID(), 'enterprise'));
 
 beforeAll(async () => {
-  harness = await startHarness({ seedLimit: 16, onQuery: () => statements++ });
+  // The first 20,000 WordNet synsets seed 129 records over the seven units: enough for batches of 100.
+  harness = await startHarness({ seedLimit: 20_000, onQuery: () => statements++ });
   const reader = createDatabase<StorageDb>(harness.target, { schema: 'storage_registry' });
   try {
     for (const unit of UNITS) {

@@ -1,4 +1,5 @@
 import { createDatabase, type DatabaseTarget } from '@supergraph/db';
+import type { SeedOptions as SharedSeedOptions } from '@supergraph/kit';
 import {
   batches,
   countWordnetSynsets,
@@ -13,15 +14,20 @@ import type { NewRecord, StorageDb } from './storage.table.ts';
 import { REGISTRY_SCHEMA, UNITS, type StorageUnitDefinition } from './units.ts';
 import { LIMITS } from './validation.ts';
 
-export interface SeedOptions {
-  log?: (line: string) => void;
-  /** At most this many records per unit (tests seed a few); all matching synsets when absent. */
-  limit?: number;
+/**
+ * `limit` means what it means for every seeder (`SEED_LIMIT`): read only the
+ * first N WordNet synsets, each routed to the units it matches as usual, so a
+ * unit gets however many of those N match it (possibly none: about 19,000
+ * synsets give every unit at least 5).
+ */
+export interface SeedOptions extends SharedSeedOptions {
   /** Show the progress bar (stderr). Default true. */
   progress?: boolean;
 }
 
 export interface SeedReport {
+  /** Synsets read (all of WordNet, or the first `limit`). */
+  read: number;
   /** Per unit: synsets that matched, rows inserted or changed this run, rows in the unit afterwards. */
   units: Array<{ id: string; matched: number; written: number; records: number }>;
   durationMs: number;
@@ -52,16 +58,17 @@ function toSeedRecord(synset: WordnetSynset): NewRecord {
 
 /**
  * Seeds every unit with the WordNet synsets of its topic domains, streaming
- * the dictionary once and inserting in batches of 500 per unit. Idempotent:
- * records are keyed by `external_id = 'wordnet:<synset id>'`, so a re-run
- * writes nothing unless WordNet changed. Also upserts the registry rows.
+ * the dictionary once (or its first `limit` synsets) and inserting in batches
+ * of 500 per unit. Idempotent: records are keyed by
+ * `external_id = 'wordnet:<synset id>'`, so a re-run writes nothing unless
+ * WordNet changed. Also upserts the registry rows.
  *
  * @example
- * const report = await seedStorageUnits(target, { log: console.log, limit: 20 });
+ * // The first 20,000 synsets: a few records in every unit (tests).
+ * const report = await seedStorageUnits(target, { log: console.log, limit: 20_000 });
  */
 export async function seedStorageUnits(target: DatabaseTarget, options: SeedOptions = {}): Promise<SeedReport> {
   const log = options.log ?? (() => {});
-  const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const started = performance.now();
   const database = createDatabase<StorageDb>(target, { schema: REGISTRY_SCHEMA, statementTimeoutMs: 120_000 });
   try {
@@ -74,21 +81,25 @@ export async function seedStorageUnits(target: DatabaseTarget, options: SeedOpti
       entry.pending = [];
       entry.written += await upsertSeedRecords(db, entry.unit, rows);
     };
-    const total = await countWordnetSynsets();
+    const available = await countWordnetSynsets();
+    const total = Math.min(options.limit ?? available, available);
     const progress =
       options.progress === false ? { tick: () => {}, stop: () => {} } : createProgress('storage-units seed', total);
+    let read = 0;
     try {
-      scan: for await (const batch of batches(readWordnetSynsets(), 2_000)) {
-        for (const synset of batch) {
+      for await (const batch of batches(readWordnetSynsets(), 2_000)) {
+        const synsets = batch.slice(0, total - read);
+        for (const synset of synsets) {
           for (const entry of state.values()) {
-            if (entry.matched >= limit || !synsetMatchesUnit(synset, entry.unit)) continue;
+            if (!synsetMatchesUnit(synset, entry.unit)) continue;
             entry.matched++;
             entry.pending.push(toSeedRecord(synset));
             if (entry.pending.length >= BATCH_SIZE) await flush(entry);
           }
         }
-        progress.tick(batch.length);
-        if ([...state.values()].every((entry) => entry.matched >= limit)) break scan;
+        read += synsets.length;
+        progress.tick(synsets.length);
+        if (read >= total) break;
       }
       for (const entry of state.values()) await flush(entry);
     } finally {
@@ -103,8 +114,8 @@ export async function seedStorageUnits(target: DatabaseTarget, options: SeedOpti
       );
     }
     const durationMs = performance.now() - started;
-    log(`[seed] storage-units done in ${(durationMs / 1000).toFixed(1)} s`);
-    return { units, durationMs };
+    log(`[seed] storage-units done (${read} synsets read) in ${(durationMs / 1000).toFixed(1)} s`);
+    return { read, units, durationMs };
   } finally {
     await database.close();
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createDatabase } from '@supergraph/db';
+import { readWordnetSynsets } from '@supergraph/seeding';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,14 +10,29 @@ import {
   userIdentity,
   type StorageUnitsHarness,
 } from './testing/harness.ts';
+import { synsetMatchesUnit } from './seed.ts';
 import { UNITS } from './units.ts';
 
-const SEED_LIMIT = 6;
+/** The seed reads only the first this many WordNet synsets: a handful of records in every unit. */
+const SEED_SYNSETS = 20_000;
+/** Per unit, how many of those synsets match it: what the seed must have stored. */
+const seededPerUnit = new Map<string, number>();
 let harness: StorageUnitsHarness;
 
 beforeAll(async () => {
-  harness = await startHarness({ seedLimit: SEED_LIMIT });
+  let read = 0;
+  for await (const synset of readWordnetSynsets()) {
+    if (read++ === SEED_SYNSETS) break;
+    for (const unit of UNITS) {
+      if (synsetMatchesUnit(synset, unit)) seededPerUnit.set(unit.id, (seededPerUnit.get(unit.id) ?? 0) + 1);
+    }
+  }
+  harness = await startHarness({ seedLimit: SEED_SYNSETS });
 });
+
+function seeded(unitId: string): number {
+  return seededPerUnit.get(unitId) ?? 0;
+}
 
 afterAll(async () => {
   await harness?.stop();
@@ -79,7 +95,7 @@ describe('units and seed', () => {
         }>`select count(*)::int as n from ${sql.id(unit.schema, 'records')} where external_id like 'wordnet:%'`.execute(
           admin.db,
         );
-        expect(count.rows[0]?.n, unit.id).toBe(SEED_LIMIT);
+        expect(count.rows[0]?.n, unit.id).toBe(seeded(unit.id));
       }
       const registry = await sql<{
         id: string;
@@ -91,7 +107,9 @@ describe('units and seed', () => {
     } finally {
       await admin.close();
     }
-    expect(harness.seed.units.map((unit) => unit.records)).toEqual(UNITS.map(() => SEED_LIMIT));
+    expect(harness.seed.read).toBe(SEED_SYNSETS);
+    expect(harness.seed.units.map((unit) => unit.records)).toEqual(UNITS.map((unit) => seeded(unit.id)));
+    expect(UNITS.every((unit) => seeded(unit.id) > 0)).toBe(true);
   });
 
   it('lists the seven units with stats', async () => {
@@ -129,7 +147,7 @@ describe('units and seed', () => {
       expect(unit.name.length).toBeGreaterThan(0);
       expect(unit.domains.length).toBeGreaterThan(0);
       expect(Date.parse(unit.createdAt)).not.toBeNaN();
-      expect(unit.stats.records).toBeGreaterThanOrEqual(SEED_LIMIT);
+      expect(unit.stats.records).toBeGreaterThanOrEqual(seeded(unit.id));
       expect(unit.stats.sizeBytes).toBeGreaterThan(0);
       expect(Date.parse(unit.stats.lastWriteAt ?? '')).not.toBeNaN();
       expect(unit.stats.topTerms.length).toBeGreaterThan(0);
@@ -162,9 +180,9 @@ describe('units and seed', () => {
     expect(response.errors).toBeUndefined();
     const status = response.data!.facilityStatus;
     expect(status).toMatchObject({ health: 'OPERATIONAL', unitsOnline: 7, unitsTotal: 7 });
-    expect(status.totalRecords).toBeGreaterThanOrEqual(7 * SEED_LIMIT);
+    expect(status.totalRecords).toBeGreaterThanOrEqual(UNITS.reduce((sum, unit) => sum + seeded(unit.id), 0));
     expect(status.totalSizeBytes).toBeGreaterThan(0);
-    expect(response.data!.physics?.stats.records).toBeGreaterThanOrEqual(SEED_LIMIT);
+    expect(response.data!.physics?.stats.records).toBeGreaterThanOrEqual(seeded('physics'));
     expect(response.data!.nope).toBeNull();
   });
 });
@@ -509,8 +527,11 @@ describe('maintenance and analytics', () => {
     expect(analytics.recordsPerTag).toContainEqual({ tag: 'classic', count: 2 });
     expect(analytics.recordsPerTag).toContainEqual({ tag: 'deduction', count: 1 });
     expect(analytics.recordsPerAuthor).toContainEqual({ author: { id: author.userId }, count: 2 });
-    expect(analytics.recordsPerAuthor).toContainEqual({ author: null, count: SEED_LIMIT });
-    expect(analytics.recordsPerDay[0]).toEqual({ day: new Date().toISOString().slice(0, 10), count: SEED_LIMIT + 2 });
+    expect(analytics.recordsPerAuthor).toContainEqual({ author: null, count: seeded('reason') });
+    expect(analytics.recordsPerDay[0]).toEqual({
+      day: new Date().toISOString().slice(0, 10),
+      count: seeded('reason') + 2,
+    });
   });
 });
 
