@@ -29,7 +29,8 @@ import {
 } from '@supergraph/platform';
 import { databaseSpec, DEFAULT_SEARCH_SETTINGS, seedKnowledge, startKnowledgeSubgraph } from '@supergraph/knowledge';
 import { sql, type Kysely } from 'kysely';
-import { refreshFrequentLexemes, searchEntries } from '../../subgraphs/knowledge/src/knowledge.repository.ts';
+import { refreshFrequentLexemes } from '../../subgraphs/knowledge/src/frequent-lexemes.repository.ts';
+import { searchEntries } from '../../subgraphs/knowledge/src/search.service.ts';
 import type { KnowledgeDb } from '../../subgraphs/knowledge/src/knowledge.table.ts';
 
 const RERUN = 'DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm exec -- node test/bench/knowledge.bench.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exactTitleOf } from './knowledge.repository.ts';
+import { exactTitleOf } from './query-text.ts';
 
 describe('exactTitleOf', () => {
   it('trims and collapses whitespace (lower-casing happens in SQL)', () => {

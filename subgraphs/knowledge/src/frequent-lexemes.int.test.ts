@@ -1,6 +1,6 @@
 import { offsetCursor } from '@supergraph/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refreshFrequentLexemes } from './knowledge.repository.ts';
+import { refreshFrequentLexemes } from './frequent-lexemes.repository.ts';
 import { BATCH, startRankingFixture, type RankingFixture } from './testing/ranking.ts';
 
 /**

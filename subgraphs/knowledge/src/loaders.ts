@@ -7,7 +7,7 @@ import {
   listEntriesByAuthors,
   type AuthoredEntryRow,
   type AuthorPageKey,
-} from './knowledge.repository.ts';
+} from './entries.repository.ts';
 import type { EntryRow, KnowledgeDb } from './knowledge.table.ts';
 
 export interface Loaders {

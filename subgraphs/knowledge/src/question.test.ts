@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toSnippetHtml } from '@supergraph/kit';
-import { fuzzyTextOf } from './knowledge.repository.ts';
+import { fuzzyTextOf } from './query-text.ts';
 import { MAX_TERMS, questionTerms } from './question.ts';
 
 describe('questionTerms', () => {

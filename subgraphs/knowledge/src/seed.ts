@@ -6,13 +6,8 @@ import {
   readWordnetSynsets,
   type WordnetSynset,
 } from '@supergraph/seeding';
-import {
-  countEntriesFromSource,
-  insertEntriesIfAbsent,
-  recordIngestRun,
-  refreshFrequentLexemes,
-  type FrequentLexemeOptions,
-} from './knowledge.repository.ts';
+import { countEntriesFromSource, insertEntriesIfAbsent, recordIngestRun } from './entries.repository.ts';
+import { refreshFrequentLexemes, type FrequentLexemeOptions } from './frequent-lexemes.repository.ts';
 import type { KnowledgeDb, NewEntry } from './knowledge.table.ts';
 
 export const WORDNET_SOURCE = 'wordnet-3.1';

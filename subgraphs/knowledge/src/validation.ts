@@ -1,8 +1,8 @@
 import { requireIntInRange, requireText } from '@supergraph/kit';
 import { badUserInput } from '@supergraph/platform';
 import type { KnowledgeInput, KnowledgeUpdateInput } from './generated/resolvers.ts';
+import type { EntryPatch } from './entries.repository.ts';
 import type { NewEntry } from './knowledge.table.ts';
-import type { EntryPatch } from './knowledge.repository.ts';
 
 export const LIMITS = Object.freeze({
   queryChars: 500,
@@ -87,6 +87,21 @@ export function validateKnowledgeInput(input: KnowledgeInput, field: string, aut
     external_id: optionalText(input.externalId, `${field}.externalId`, LIMITS.externalIdChars),
     author_id: authorId,
   };
+}
+
+/** A validated batch: 1 to `LIMITS.batchMax` entries, no `externalId` twice. */
+export function validateKnowledgeBatch(
+  inputs: readonly KnowledgeInput[],
+  field: string,
+  authorId: string | null,
+): NewEntry[] {
+  if (inputs.length === 0) throw badUserInput(`${field} must hold at least one entry`, field);
+  if (inputs.length > LIMITS.batchMax)
+    throw badUserInput(`${field} must hold at most ${LIMITS.batchMax} entries`, field);
+  const entries = inputs.map((input, index) => validateKnowledgeInput(input, `${field}.${index}`, authorId));
+  const externalIds = entries.flatMap((entry) => (entry.external_id ? [entry.external_id] : []));
+  if (new Set(externalIds).size !== externalIds.length) throw badUserInput(`${field} repeat an externalId`, field);
+  return entries;
 }
 
 /** Only the fields given change; `topic: null` / `source: null` clear them, the others may not be null. */

@@ -1,5 +1,5 @@
 import type { KnowledgeEntryResolvers } from '../generated/resolvers.ts';
-import { toKnowledgeEntry } from './mappers.ts';
+import { toKnowledgeEntry, toUserReference } from './mappers.ts';
 
 export const KnowledgeEntry: KnowledgeEntryResolvers = {
   async __resolveReference(reference, ctx) {
@@ -8,6 +8,6 @@ export const KnowledgeEntry: KnowledgeEntryResolvers = {
   },
   /** A reference the gateway resolves in the auth subgraph; no query here. */
   author(entry) {
-    return entry.authorId ? { __typename: 'User' as const, id: entry.authorId } : null;
+    return entry.authorId ? toUserReference(entry.authorId) : null;
   },
 };

@@ -1,27 +1,17 @@
-import { decodeOffsetCursor, offsetCursor, requireIntInRange, requireUuid } from '@supergraph/kit';
+import { decodeOffsetCursor, offsetCursor, requireUuid, toConnection } from '@supergraph/kit';
 import { badUserInput } from '@supergraph/platform';
 import type { KnowledgeContext } from '../context.ts';
+import { knowledgeStats, topicCounts } from '../entries.repository.ts';
 import type { KnowledgeSearchConnectionResolvers, QueryResolvers } from '../generated/resolvers.ts';
-import {
-  answerQuestion,
-  countMatches,
-  knowledgeStats,
-  searchEntries,
-  topicCounts,
-  type RankedHit,
-} from '../knowledge.repository.ts';
 import { questionTerms } from '../question.ts';
+import { countMatches, type RankedHit } from '../search.repository.ts';
+import { answerQuestion, searchHits } from '../search.service.ts';
 import { LIMITS, validateFirst, validateQuery, validateTopic } from '../validation.ts';
-import { toKnowledgeEntry, type SearchConnectionModel } from './mappers.ts';
+import { toKnowledgeAnswer, toKnowledgeEntry, toSearchEdge } from './mappers.ts';
 
-function primeAndMap(ctx: KnowledgeContext, hits: readonly RankedHit[]) {
+/** Later `KnowledgeEntry` references to these entries in the same request need no query. */
+function primeEntries(ctx: KnowledgeContext, hits: readonly RankedHit[]): void {
   for (const hit of hits) ctx.loaders.entryById.prime(hit.entry.id, hit.entry);
-  return hits.map((hit) => ({
-    node: toKnowledgeEntry(hit.entry),
-    rank: hit.rank,
-    snippet: hit.snippet,
-    match: hit.match,
-  }));
 }
 
 export const Query: QueryResolvers = {
@@ -30,30 +20,30 @@ export const Query: QueryResolvers = {
     return row ? toKnowledgeEntry(row) : null;
   },
 
-  async searchKnowledge(_, args, ctx): Promise<SearchConnectionModel> {
+  async searchKnowledge(_, args, ctx) {
     const query = validateQuery(args.query);
     const topic = validateTopic(args.topic);
     const first = validateFirst(args.first);
     const offset = decodeOffsetCursor(args.after);
     if (offset > LIMITS.searchOffsetMax) throw badUserInput('after points beyond the last reachable result', 'after');
-    const { hits, hasNextPage } = await searchEntries(ctx.db, {
+    const hits = await searchHits(ctx.db, {
       query,
       topic,
-      limit: first,
+      limit: first + 1,
       offset,
       candidateCap: ctx.search.candidateCap,
       fuzzyBelow: ctx.search.fuzzyBelow,
     });
-    const edges = primeAndMap(ctx, hits).map((edge, index) => ({ ...edge, cursor: offsetCursor(offset + index) }));
+    primeEntries(ctx, hits);
+    const page = toConnection(hits, first, {
+      cursorOf: (_hit, index) => offsetCursor(offset + index),
+      toNode: (hit) => hit,
+      hasPrevious: offset > 0,
+    });
     let counting: Promise<number> | undefined;
     return {
-      edges,
-      pageInfo: {
-        hasNextPage,
-        hasPreviousPage: offset > 0,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
+      edges: page.edges.map((edge) => toSearchEdge(edge.node, edge.cursor)),
+      pageInfo: page.pageInfo,
       count: () => (counting ??= countMatches(ctx.db, query, topic, ctx.search.countCap + 1)),
       countCap: ctx.search.countCap,
     };
@@ -61,12 +51,13 @@ export const Query: QueryResolvers = {
 
   async askKnowledge(_, args, ctx) {
     const question = validateQuery(args.question, 'question');
-    const first = requireIntInRange(args.first, 'first', 1, LIMITS.pageMax);
+    const first = validateFirst(args.first);
     const hits = await answerQuestion(ctx.db, questionTerms(question), {
       limit: first,
       candidateCap: ctx.search.candidateCap,
     });
-    return primeAndMap(ctx, hits).map(({ node, rank, snippet }) => ({ entry: node, rank, snippet }));
+    primeEntries(ctx, hits);
+    return hits.map(toKnowledgeAnswer);
   },
 
   knowledgeTopics: (_, __, ctx) => topicCounts(ctx.db),

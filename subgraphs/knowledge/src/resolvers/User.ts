@@ -1,59 +1,39 @@
-import { decodeCursor, encodeCursor, isUuid, type PageInfo } from '@supergraph/kit';
+import { decodeCursor, emptyConnection, encodeCursor, isUuid, toConnection } from '@supergraph/kit';
 import type { UserResolvers } from '../generated/resolvers.ts';
 import { validateFirst } from '../validation.ts';
-import { toKnowledgeEntry, type KnowledgeEntryModel } from './mappers.ts';
+import { toKnowledgeEntry, toUserReference } from './mappers.ts';
 
+/** Keyset cursor of an author's entries: `created_at` at full precision (`c`) and id (`i`). */
 interface AuthorCursor {
   c: string;
   i: string;
 }
 
-const isAuthorCursor = (value: unknown): value is AuthorCursor =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as AuthorCursor).c === 'string' &&
-  !Number.isNaN(Date.parse((value as AuthorCursor).c)) &&
-  typeof (value as AuthorCursor).i === 'string' &&
-  isUuid((value as AuthorCursor).i);
-
-export interface EntryConnection {
-  edges: Array<{ cursor: string; node: KnowledgeEntryModel }>;
-  pageInfo: PageInfo;
+function isAuthorCursor(value: unknown): value is AuthorCursor {
+  if (typeof value !== 'object' || value === null || !('c' in value) || !('i' in value)) return false;
+  const { c, i } = value;
+  return typeof c === 'string' && !Number.isNaN(Date.parse(c)) && typeof i === 'string' && isUuid(i);
 }
-
-const EMPTY: EntryConnection = {
-  edges: [],
-  pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
-};
 
 export const User: UserResolvers = {
   /** Knowledge keeps no user data: any id is a user whose entries may be listed. */
   __resolveReference(reference) {
-    return { id: reference.id };
+    return toUserReference(reference.id);
   },
-  async knowledgeEntries(user, args, ctx): Promise<EntryConnection> {
+  async knowledgeEntries(user, args, ctx) {
     const first = validateFirst(args.first);
     const cursor = args.after ? decodeCursor(args.after, isAuthorCursor) : null;
-    if (!isUuid(user.id)) return EMPTY;
+    if (!isUuid(user.id)) return emptyConnection();
     const rows = await ctx.loaders.entriesByAuthor.load({
       authorId: user.id.toLowerCase(),
       limit: first + 1,
       after: cursor ? { createdAt: cursor.c, id: cursor.i } : null,
     });
-    const page = rows.slice(0, first);
-    for (const row of page) ctx.loaders.entryById.prime(row.id, row);
-    const edges = page.map((row) => ({
-      cursor: encodeCursor({ c: row.cursor_created_at, i: row.id }),
-      node: toKnowledgeEntry(row),
-    }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: rows.length > first,
-        hasPreviousPage: cursor !== null,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    for (const row of rows) ctx.loaders.entryById.prime(row.id, row);
+    return toConnection(rows, first, {
+      cursorOf: (row) => encodeCursor({ c: row.cursor_created_at, i: row.id }),
+      toNode: toKnowledgeEntry,
+      hasPrevious: cursor !== null,
+    });
   },
 };

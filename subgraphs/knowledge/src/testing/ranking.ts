@@ -1,7 +1,7 @@
 import { createDatabase } from '@supergraph/db';
 import { sql, type Kysely } from 'kysely';
 import { expect } from 'vitest';
-import { refreshFrequentLexemes } from '../knowledge.repository.ts';
+import { refreshFrequentLexemes } from '../frequent-lexemes.repository.ts';
 import type { KnowledgeDb } from '../knowledge.table.ts';
 import { startHarness, userIdentity, type KnowledgeHarness } from './harness.ts';
 
