@@ -2,13 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
 import { createDatabase, QueryObserver, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
-import {
-  startSubgraph,
-  withRateLimits,
-  type RateLimiterOptions,
-  type RunningSubgraph,
-  type SubgraphOptions,
-} from '@supergraph/kit';
+import { startSubgraph, withRateLimits, type RateLimiterOptions, type RunningSubgraph } from '@supergraph/kit';
 import { redisOrStandIn, type Redis } from '@supergraph/platform';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { KnowledgeContext, SearchSettings } from './context.ts';
@@ -65,15 +59,11 @@ export async function startKnowledgeSubgraph(
   const db = deps.onQuery ? database.db.withPlugin(new QueryObserver(deps.onQuery)) : database.db;
   const { redis, release } = await redisOrStandIn(deps.redis);
   const search: SearchSettings = { ...DEFAULT_SEARCH_SETTINGS, ...deps.search };
-  // The generated `Resolvers` types model `__resolveReference(reference, ctx, info)`, which
-  // Apollo's resolver map (field-resolver signatures only) cannot express; resolvers/*.ts
-  // are checked against the generated types.
-  const resolverMap = resolvers as SubgraphOptions<KnowledgeContext>['resolvers'];
   return startSubgraph<KnowledgeContext>(
     {
       name: 'knowledge',
       typeDefs,
-      resolvers: withRateLimits(typeDefs, resolverMap, { ...deps.rateLimits, redis }),
+      resolvers: withRateLimits(typeDefs, resolvers, { ...deps.rateLimits, redis }),
       internalTokenKey: deps.internalTokenKey,
       createContext: (base) => ({ ...base, db, loaders: createLoaders(db), search }),
       ready: database.ping,
