@@ -1,28 +1,17 @@
-import {
-  createDatabase,
-  createTestDatabase,
-  migrateAll,
-  urlForRole,
-  type DatabaseTarget,
-  type TestDatabase,
-} from '@supergraph/db';
-import { randomBytes } from 'node:crypto';
+import { createDatabase, type DatabaseTarget, type TestDatabase } from '@supergraph/db';
 import { type RunningSubgraph } from '@supergraph/kit';
+import { type Identity, type Redis, type Role, type Tier } from '@supergraph/platform';
 import {
   ANONYMOUS,
-  createRedis,
-  INTERNAL_TOKEN_HEADER,
-  generateInternalKeyPair,
-  importInternalSigningKey,
-  importInternalVerifyKey,
-  loadScopeCatalog,
-  scopesForRoles,
-  signInternalToken,
-  type Identity,
-  type Redis,
-  type Role,
-  type Tier,
-} from '@supergraph/platform';
+  GATEWAY_IDENTITY,
+  identityFor as sharedIdentityFor,
+  startTestServices,
+  subgraphClient,
+  type GraphQLErrorShape,
+  type GraphQLResponse,
+  type SubgraphClient,
+  type TestServices,
+} from '@supergraph/testing';
 import { createRemoteJWKSet, jwtVerify, type CryptoKey, type KeyObject } from 'jose';
 import type { Kysely } from 'kysely';
 import type { AuthDb } from '../src/auth.table.ts';
@@ -35,27 +24,10 @@ import {
   type AuthRateLimits,
 } from '../src/server.ts';
 
-export interface GraphQLErrorShape {
-  message: string;
-  path?: Array<string | number>;
-  extensions?: { code?: string; field?: string; [key: string]: unknown };
-}
+export type { GraphQLErrorShape };
+export type GraphQLResult<T> = GraphQLResponse<T>;
 
-export interface GraphQLResult<T> {
-  status: number;
-  data: T | null | undefined;
-  errors: GraphQLErrorShape[] | undefined;
-}
-
-export const GATEWAY_IDENTITY: Identity = {
-  userId: 'system:gateway',
-  roles: [],
-  scopes: ['internal:credentials'],
-  tier: 'free',
-  via: 'gateway',
-};
-
-export { ANONYMOUS };
+export { ANONYMOUS, GATEWAY_IDENTITY };
 
 export const STRONG_PASSWORD = 'Correct-Horse-42-battery';
 
@@ -82,7 +54,9 @@ export interface HarnessOptions {
  * called over HTTP with gateway-signed internal tokens.
  */
 export class AuthHarness {
+  readonly services: TestServices;
   readonly database: TestDatabase;
+  /** Where the subgraph runs: as `supergraph_auth` on PostgreSQL, the PGlite otherwise. */
   readonly target: DatabaseTarget;
   /** Admin handle on the same database for assertions. */
   readonly db: Kysely<AuthDb>;
@@ -90,51 +64,44 @@ export class AuthHarness {
   readonly internalVerifyKey: CryptoKey | KeyObject;
   /** Real Redis when REDIS_URL is set, the in-process stand-in otherwise. */
   readonly redis: Redis;
-  /** Unique per harness: tests share one Redis. */
-  readonly rateLimitPrefix = `test:${randomBytes(6).toString('hex')}:rl:auth:`;
+  /** Unique per harness: tests share one Redis; every key under it is deleted by {@link stop}. */
+  readonly rateLimitPrefix: string;
   readonly rateLimits: AuthRateLimits;
   readonly #closeDb: () => Promise<void>;
+  readonly #client: SubgraphClient;
   server!: RunningSubgraph;
   config!: AuthConfig;
   #counter = 0;
 
-  private constructor(
-    database: TestDatabase,
-    target: DatabaseTarget,
-    keys: { sign: CryptoKey | KeyObject; verify: CryptoKey | KeyObject },
-    redis: Redis,
-    rateLimits: AuthRateLimits,
-  ) {
-    this.redis = redis;
+  private constructor(services: TestServices, rateLimits: AuthRateLimits) {
+    this.services = services;
+    this.database = services.database;
+    this.target = services.targetFor(databaseSpec);
+    this.redis = services.redis;
+    this.rateLimitPrefix = services.rateLimitPrefix('auth');
     this.rateLimits = { prefix: this.rateLimitPrefix, ...rateLimits };
-    this.database = database;
-    this.target = target;
-    this.internalSigningKey = keys.sign;
-    this.internalVerifyKey = keys.verify;
-    const admin = createDatabase<AuthDb>(database.target, { schema: 'auth', poolMax: 2 });
+    this.internalSigningKey = services.keys.signingKey;
+    this.internalVerifyKey = services.keys.verifyKey;
+    const admin = createDatabase<AuthDb>(services.database.target, { schema: 'auth', poolMax: 2 });
     this.db = admin.db;
     this.#closeDb = admin.close;
+    this.#client = subgraphClient({
+      url: () => this.server.url,
+      audience: 'auth',
+      signingKey: this.internalSigningKey,
+    });
   }
 
   static async start(overrides: Partial<AuthConfig> = {}, options: HarnessOptions = {}): Promise<AuthHarness> {
-    const database = await createTestDatabase(process.env['DATABASE_URL']);
-    const report = await migrateAll(database.target, [databaseSpec]);
-    const target: DatabaseTarget =
-      database.target.kind === 'postgres' && report.rolesManaged
-        ? { kind: 'postgres', url: urlForRole(database.target.url, databaseSpec.role) }
-        : database.target;
-    const pair = generateInternalKeyPair();
-    const harness = new AuthHarness(
-      database,
-      target,
-      {
-        sign: await importInternalSigningKey(pair.privateKeyPem),
-        verify: await importInternalVerifyKey(pair.publicKeyPem),
-      },
-      await createRedis(process.env['REDIS_URL']),
-      options.rateLimits ?? ROOMY_RATE_LIMITS,
-    );
-    await harness.restart(overrides);
+    const services = await startTestServices([databaseSpec]);
+    const harness = new AuthHarness(services, options.rateLimits ?? ROOMY_RATE_LIMITS);
+    try {
+      await harness.restart(overrides);
+    } catch (error) {
+      await harness.#closeDb();
+      await services.close();
+      throw error;
+    }
     return harness;
   }
 
@@ -166,14 +133,11 @@ export class AuthHarness {
   async stop(): Promise<void> {
     await this.server?.stop();
     await this.#closeDb();
-    await this.database.drop();
-    const keys = await this.redis.keys(`${this.rateLimitPrefix}*`);
-    if (keys.length > 0) await this.redis.del(...keys);
-    this.redis.disconnect();
+    await this.services.close();
   }
 
   async internalToken(identity: Identity, audience = 'auth'): Promise<string> {
-    return signInternalToken(identity, audience, this.internalSigningKey);
+    return this.#client.token(identity, audience);
   }
 
   /** POST /graphql as the gateway would; `identity: null` sends no internal token. */
@@ -181,14 +145,9 @@ export class AuthHarness {
     query: string,
     variables: Record<string, unknown> = {},
     identity: Identity | null = ANONYMOUS,
-    { token, url = this.server.url }: { token?: string; url?: string } = {},
+    options: { token?: string; url?: string } = {},
   ): Promise<GraphQLResult<T>> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    const internal = token ?? (identity ? await this.internalToken(identity) : undefined);
-    if (internal) headers[INTERNAL_TOKEN_HEADER] = internal;
-    const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-    const body = (await response.json()) as { data?: T | null; errors?: GraphQLErrorShape[] };
-    return { status: response.status, data: body.data, errors: body.errors };
+    return this.#client.call<T>(query, variables, identity, options);
   }
 
   /** Like {@link gql} but fails the test on any error. */
@@ -258,16 +217,9 @@ export class AuthHarness {
   }
 }
 
-/** An identity as the gateway would build it for a JWT of this user. */
+/** An identity as the gateway would build it for a JWT of this user (roles exactly `[role]`). */
 export function identityFor(userId: string, role: Role = 'user', extra: Partial<Identity> = {}): Identity {
-  return {
-    userId,
-    roles: [role],
-    scopes: scopesForRoles(loadScopeCatalog(), [role]),
-    tier: 'free',
-    via: 'jwt',
-    ...extra,
-  };
+  return sharedIdentityFor(userId, [role], extra);
 }
 
 export const PAYLOAD_FIELDS =

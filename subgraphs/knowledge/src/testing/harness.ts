@@ -1,53 +1,34 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createTestDatabase, migrateAll, type TestDatabase } from '@supergraph/db';
+import type { DatabaseTarget, TestDatabase } from '@supergraph/db';
+import type { Identity, Redis, Tier } from '@supergraph/platform';
 import {
-  createRedis,
-  generateInternalKeyPair,
-  importInternalSigningKey,
-  importInternalVerifyKey,
-  INTERNAL_TOKEN_HEADER,
-  loadScopeCatalog,
-  scopesForRoles,
-  signInternalToken,
-  type Identity,
-  type Redis,
-  type Tier,
-} from '@supergraph/platform';
+  anonymousIdentity,
+  startTestServices,
+  subgraphClient,
+  userIdentity as sharedUserIdentity,
+  type GraphQLResponse,
+  type TestServices,
+} from '@supergraph/testing';
 import { databaseSpec, startKnowledgeSubgraph, type KnowledgeDeps, type RunningSubgraph } from '../server.ts';
 
-/** A GraphQL response as the subgraph sends it. */
-export interface GraphQLResponse<T = Record<string, unknown>> {
-  status: number;
-  data?: T | null;
-  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
-}
+export type { GraphQLResponse };
+export { anonymousIdentity };
 
 export function userIdentity(options: { id?: string; tier?: Tier; admin?: boolean; clientIp?: string } = {}): Identity {
-  const roles = options.admin ? (['user', 'admin'] as const) : (['user'] as const);
-  return {
-    userId: options.id ?? randomUUID(),
-    roles: [...roles],
-    scopes: scopesForRoles(loadScopeCatalog(), [...roles]),
-    tier: options.tier ?? 'free',
-    via: 'jwt',
-    ...(options.clientIp ? { clientIp: options.clientIp } : {}),
-  };
-}
-
-export function anonymousIdentity(
-  clientIp = `10.0.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`,
-): Identity {
-  return { userId: null, roles: [], scopes: [], tier: 'free', via: 'anonymous', clientIp };
+  return sharedUserIdentity(options);
 }
 
 export interface KnowledgeHarness {
+  services: TestServices;
+  /** The admin side of the test database (seeding, assertions). */
   database: TestDatabase;
+  /** Where the subgraph runs: as `supergraph_knowledge` on PostgreSQL (like service mode), the PGlite otherwise. */
+  target: DatabaseTarget;
   redis: Redis;
   running: RunningSubgraph;
-  privateKey: Awaited<ReturnType<typeof importInternalSigningKey>>;
+  privateKey: TestServices['keys']['signingKey'];
   /** The gateway public key as PEM (for a second subgraph process). */
   publicKeyPem: string;
-  /** Rate-limit key prefix unique to this harness (tests share one Redis). */
+  /** Rate-limit key prefix unique to this harness (tests share one Redis); deleted on close. */
   rateLimitPrefix: string;
   /** SQL statements executed by the subgraph since start (or the last reset). */
   queries: { count: number };
@@ -61,56 +42,51 @@ export interface KnowledgeHarness {
 }
 
 /**
- * A migrated throw-away database (real PostgreSQL when DATABASE_URL is set,
- * PGlite otherwise), Redis (REDIS_URL or ioredis-mock) and the subgraph on
- * port 0, called over HTTP the way the gateway calls it.
+ * The knowledge subgraph on port 0 over the shared test services (a migrated
+ * throw-away database, Redis, the gateway's keys), logged in as its own role
+ * on PostgreSQL, called over HTTP the way the gateway calls it.
  */
 export async function startHarness(
   overrides: Partial<Omit<KnowledgeDeps, 'target' | 'internalTokenKey'>> = {},
 ): Promise<KnowledgeHarness> {
-  const database = await createTestDatabase(process.env['DATABASE_URL']);
-  await migrateAll(database.target, [databaseSpec]);
-  const redis = await createRedis(process.env['REDIS_URL']);
-  const pems = generateInternalKeyPair();
-  const privateKey = await importInternalSigningKey(pems.privateKeyPem);
-  const publicKey = await importInternalVerifyKey(pems.publicKeyPem);
-  const rateLimitPrefix = `test:${randomBytes(6).toString('hex')}:rl:`;
+  const services = await startTestServices([databaseSpec]);
+  const target = services.targetFor(databaseSpec);
+  const rateLimitPrefix = services.rateLimitPrefix('knowledge');
   const queries = { count: 0 };
-  const running = await startKnowledgeSubgraph(
-    {
-      target: database.target,
-      internalTokenKey: publicKey,
-      redis,
-      onQuery: () => void queries.count++,
-      ...overrides,
-      rateLimits: { prefix: rateLimitPrefix, ...overrides.rateLimits },
-    },
-    0,
-  );
+  let running: RunningSubgraph;
+  try {
+    running = await startKnowledgeSubgraph(
+      {
+        target,
+        internalTokenKey: services.keys.verifyKey,
+        redis: services.redis,
+        onQuery: () => void queries.count++,
+        ...overrides,
+        rateLimits: { prefix: rateLimitPrefix, ...overrides.rateLimits },
+      },
+      0,
+    );
+  } catch (error) {
+    await services.close();
+    throw error;
+  }
+  const client = subgraphClient({ url: running.url, audience: 'knowledge', signingKey: services.keys.signingKey });
   return {
-    database,
-    redis,
+    services,
+    database: services.database,
+    target,
+    redis: services.redis,
     running,
-    privateKey,
-    publicKeyPem: pems.publicKeyPem,
+    privateKey: services.keys.signingKey,
+    publicKeyPem: services.keys.publicKeyPem,
     rateLimitPrefix,
     queries,
-    async call(query, variables = {}, identity = userIdentity(), url = running.url) {
-      const token = await signInternalToken(identity, 'knowledge', privateKey);
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
-      return { status: response.status, ...body } as GraphQLResponse<never>;
+    call<T>(query: string, variables: Record<string, unknown> = {}, identity = userIdentity(), url = running.url) {
+      return client.call<T>(query, variables, identity, { url });
     },
     async close() {
       await running.stop();
-      const keys = await redis.keys(`${rateLimitPrefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
-      redis.disconnect();
-      await database.drop();
+      await services.close();
     },
   };
 }

@@ -1,0 +1,3 @@
+export * from './identities.ts';
+export * from './graphql-client.ts';
+export * from './services.ts';
