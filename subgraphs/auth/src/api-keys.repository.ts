@@ -2,8 +2,6 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Role, Tier } from '@supergraph/platform';
 import type { ApiKeyRow, AuthDb } from './auth.table.ts';
 
-type Db = Kysely<AuthDb> | Transaction<AuthDb>;
-
 export async function insertApiKey(
   trx: Transaction<AuthDb>,
   key: { userId: string; name: string; prefix: string; keyHash: string; scopes: readonly string[] },
@@ -15,7 +13,7 @@ export async function insertApiKey(
     .executeTakeFirstOrThrow();
 }
 
-export async function countActiveApiKeys(db: Db, userId: string): Promise<number> {
+export async function countActiveApiKeys(db: Kysely<AuthDb>, userId: string): Promise<number> {
   const row = await db
     .selectFrom('api_keys')
     .select((eb) => eb.fn.countAll<string>().as('count'))
@@ -25,7 +23,7 @@ export async function countActiveApiKeys(db: Db, userId: string): Promise<number
   return Number(row.count);
 }
 
-export async function listApiKeys(db: Db, userId: string): Promise<ApiKeyRow[]> {
+export async function listApiKeys(db: Kysely<AuthDb>, userId: string): Promise<ApiKeyRow[]> {
   return db
     .selectFrom('api_keys')
     .selectAll()
@@ -36,7 +34,7 @@ export async function listApiKeys(db: Db, userId: string): Promise<ApiKeyRow[]> 
 }
 
 /** The key `id` if it belongs to `userId` (another user's key is indistinguishable from a missing one). */
-export async function findOwnApiKey(db: Db, userId: string, id: string): Promise<ApiKeyRow | undefined> {
+export async function findOwnApiKey(db: Kysely<AuthDb>, userId: string, id: string): Promise<ApiKeyRow | undefined> {
   return db.selectFrom('api_keys').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
 }
 
@@ -55,7 +53,7 @@ export async function lockOwnApiKey(
     .executeTakeFirst();
 }
 
-export async function revokeApiKey(db: Db, userId: string, id: string): Promise<ApiKeyRow | undefined> {
+export async function revokeApiKey(db: Kysely<AuthDb>, userId: string, id: string): Promise<ApiKeyRow | undefined> {
   return db
     .updateTable('api_keys')
     .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` })
@@ -86,7 +84,10 @@ export interface ActiveApiKeyOwner {
 }
 
 /** The unrevoked key with this hash whose user is active. */
-export async function findActiveApiKeyByHash(db: Db, keyHash: string): Promise<ActiveApiKeyOwner | undefined> {
+export async function findActiveApiKeyByHash(
+  db: Kysely<AuthDb>,
+  keyHash: string,
+): Promise<ActiveApiKeyOwner | undefined> {
   return db
     .selectFrom('api_keys')
     .innerJoin('users', 'users.id', 'api_keys.user_id')
@@ -105,7 +106,7 @@ export async function findActiveApiKeyByHash(db: Db, keyHash: string): Promise<A
 }
 
 /** Records use at most once a minute per key. */
-export async function touchApiKey(db: Db, keyId: string): Promise<void> {
+export async function touchApiKey(db: Kysely<AuthDb>, keyId: string): Promise<void> {
   await db
     .updateTable('api_keys')
     .set({ last_used_at: sql<Date>`now()` })

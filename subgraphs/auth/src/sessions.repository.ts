@@ -2,8 +2,6 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Role, Tier } from '@supergraph/platform';
 import type { AuthDb, RefreshTokenRow, SessionRow } from './auth.table.ts';
 
-type Db = Kysely<AuthDb> | Transaction<AuthDb>;
-
 export async function insertSession(
   trx: Transaction<AuthDb>,
   session: { userId: string; tokenHash: string; expiresAt: Date; userAgent: string | null },
@@ -28,7 +26,10 @@ export interface ActiveSessionOwner {
 }
 
 /** The live session with this token hash whose user is active; undefined when revoked, expired or unknown. */
-export async function findActiveSessionByTokenHash(db: Db, tokenHash: string): Promise<ActiveSessionOwner | undefined> {
+export async function findActiveSessionByTokenHash(
+  db: Kysely<AuthDb>,
+  tokenHash: string,
+): Promise<ActiveSessionOwner | undefined> {
   return db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
@@ -40,7 +41,11 @@ export async function findActiveSessionByTokenHash(db: Db, tokenHash: string): P
     .executeTakeFirst();
 }
 
-export async function findActiveSession(db: Db, sessionId: string, userId: string): Promise<SessionRow | undefined> {
+export async function findActiveSession(
+  db: Kysely<AuthDb>,
+  sessionId: string,
+  userId: string,
+): Promise<SessionRow | undefined> {
   return db
     .selectFrom('sessions')
     .selectAll()
@@ -51,8 +56,19 @@ export async function findActiveSession(db: Db, sessionId: string, userId: strin
     .executeTakeFirst();
 }
 
+/** Whether session `sessionId` belongs to `userId`, live or not (another user's session reads as missing). */
+export async function isOwnSession(db: Kysely<AuthDb>, userId: string, sessionId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('sessions')
+    .select('id')
+    .where('id', '=', sessionId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Records activity, at most once a minute per session (keeps a hot credential from writing on every request). */
-export async function touchSession(db: Db, sessionId: string): Promise<void> {
+export async function touchSession(db: Kysely<AuthDb>, sessionId: string): Promise<void> {
   await db
     .updateTable('sessions')
     .set({ last_seen_at: sql<Date>`now()` })
@@ -73,7 +89,7 @@ export async function replaceSessionToken(
     .execute();
 }
 
-export async function listActiveSessions(db: Db, userId: string): Promise<SessionRow[]> {
+export async function listActiveSessions(db: Kysely<AuthDb>, userId: string): Promise<SessionRow[]> {
   return db
     .selectFrom('sessions')
     .selectAll()
@@ -116,7 +132,7 @@ export async function revokeSessions(
   return revoked.filter((session) => session.expires_at.getTime() > now).length;
 }
 
-export async function countActiveSessions(db: Db): Promise<number> {
+export async function countActiveSessions(db: Kysely<AuthDb>): Promise<number> {
   const row = await db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
@@ -164,7 +180,7 @@ export async function claimRefreshToken(
     .executeTakeFirst();
 }
 
-export async function findRefreshToken(db: Db, tokenHash: string): Promise<RefreshTokenRow | undefined> {
+export async function findRefreshToken(db: Kysely<AuthDb>, tokenHash: string): Promise<RefreshTokenRow | undefined> {
   return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
 }
 

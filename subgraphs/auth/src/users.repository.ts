@@ -20,11 +20,21 @@ export async function findUserByLogin(db: Kysely<AuthDb>, usernameOrEmail: strin
   ).executeTakeFirst();
 }
 
-export async function insertUser(db: Kysely<AuthDb> | Transaction<AuthDb>, user: NewUser): Promise<UserRow> {
+/** Whether a user already has this username (ignoring case) or this (lower-cased) e-mail. */
+export async function isUsernameOrEmailTaken(db: Kysely<AuthDb>, username: string, email: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('users')
+    .select('id')
+    .where((eb) => eb.or([eb(eb.fn('lower', ['username']), '=', username.toLowerCase()), eb('email', '=', email)]))
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function insertUser(db: Kysely<AuthDb>, user: NewUser): Promise<UserRow> {
   return db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow();
 }
 
-export async function hasAdmin(db: Kysely<AuthDb> | Transaction<AuthDb>): Promise<boolean> {
+export async function hasAdmin(db: Kysely<AuthDb>): Promise<boolean> {
   const row = await db.selectFrom('users').select('id').where('role', '=', 'admin').limit(1).executeTakeFirst();
   return row !== undefined;
 }
@@ -35,7 +45,7 @@ export async function lockUser(trx: Transaction<AuthDb>, id: string): Promise<Us
 }
 
 export async function updateUser(
-  db: Kysely<AuthDb> | Transaction<AuthDb>,
+  db: Kysely<AuthDb>,
   id: string,
   changes: { role?: Role; tier?: Tier; is_active?: boolean; preferences?: string },
 ): Promise<UserRow | undefined> {
