@@ -1,7 +1,21 @@
 import type { Role, Tier } from '@supergraph/platform';
 import type { ApiKeyRow, SessionRow, UserRow } from '../auth.table.ts';
 import { canSeePrivateFields, type AuthContext } from '../context.ts';
-import type { ApiKey, Session, User, UserRole, UserTier } from '../generated/resolvers.ts';
+import type { PlatformCounts } from '../admin.service.ts';
+import type { IssuedApiKey } from '../api-keys.service.ts';
+import type { Credential } from '../credentials.service.ts';
+import type {
+  ApiKey,
+  AuthPayload,
+  CreatedApiKey,
+  PlatformStats,
+  ResolvedCredential,
+  Session,
+  User,
+  UserRole,
+  UserTier,
+} from '../generated/resolvers.ts';
+import type { IssuedSession } from '../sessions.service.ts';
 
 /*
  * One row → GraphQL mapper per type. Resolvers return these shapes (the
@@ -73,5 +87,40 @@ export function toApiKey(row: ApiKeyRow): ApiKey {
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
+  };
+}
+
+/** The full key, shown this once, beside the stored key's public fields. */
+export function toCreatedApiKey(issued: IssuedApiKey): CreatedApiKey {
+  return { key: issued.key, apiKey: toApiKey(issued.row) };
+}
+
+/** The tokens of a login or refresh; the user as `ctx` may see them (the resolver marks them proven first). */
+export function toAuthPayload(issued: IssuedSession, ctx: AuthContext): AuthPayload {
+  return {
+    accessToken: issued.accessToken,
+    refreshToken: issued.refreshToken,
+    sessionToken: issued.sessionToken,
+    expiresAt: issued.accessTokenExpiresAt,
+    sessionExpiresAt: issued.sessionExpiresAt,
+    user: toUser(issued.user, ctx),
+  };
+}
+
+export function toPlatformStats(counts: PlatformCounts): PlatformStats {
+  return {
+    totalUsers: counts.totalUsers,
+    usersByTier: counts.usersByTier.map((row) => ({ tier: toUserTier(row.tier), users: row.users })),
+    activeSessions: counts.activeSessions,
+  };
+}
+
+export function toResolvedCredential(credential: Credential): ResolvedCredential {
+  return {
+    userId: credential.userId,
+    roles: credential.roles,
+    scopes: credential.scopes,
+    tier: credential.tier,
+    sessionId: credential.sessionId,
   };
 }
