@@ -1,7 +1,5 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import {
   checkRateLimit,
-  parseWindow,
   rateLimitRulesFromSdl,
   type RateLimitDecision,
   type RateLimiterOptions,
@@ -40,12 +38,12 @@ export function clientIpBucket(identity: Identity): string {
  * @example
  * const limited = withClientIpRateLimits(typeDefs, resolvers, redis, { overrides: { 'Mutation.login': { max: 20 } } });
  */
-export function withClientIpRateLimits<TContext extends { identity: Identity }>(
+export function withClientIpRateLimits<TResolvers extends object>(
   typeDefs: DocumentNode,
-  resolvers: GraphQLResolverMap<TContext>,
+  resolvers: TResolvers,
   redis: Redis,
   options: AuthRateLimits = {},
-): GraphQLResolverMap<TContext> {
+): TResolvers {
   const rules = rateLimitRulesFromSdl(typeDefs);
   const known = new Set(rules.map((rule) => rule.coordinate));
   const unknown = Object.keys(options.overrides ?? {}).filter((coordinate) => !known.has(coordinate));
@@ -55,7 +53,8 @@ export function withClientIpRateLimits<TContext extends { identity: Identity }>(
     );
   }
   if (options.disabled) return resolvers;
-  const wrapped: GraphQLResolverMap<TContext> = { ...resolvers };
+  // Generated `Resolvers` interfaces have no index signature; by type name is how this walks them.
+  const wrapped: Record<string, unknown> = { ...(resolvers as Record<string, unknown>) };
   for (const rule of rules) {
     const [typeName, fieldName] = rule.coordinate.split('.') as [string, string];
     const typeResolvers = wrapped[typeName] as Record<string, unknown> | undefined;
@@ -64,13 +63,13 @@ export function withClientIpRateLimits<TContext extends { identity: Identity }>(
       throw new Error(`@rateLimit on ${rule.coordinate}, which has no resolver function`);
     }
     const limit = { ...rule, ...options.overrides?.[rule.coordinate] };
-    const limited: GraphQLFieldResolver<unknown, TContext> = async (source, args, context, info) => {
+    const limited: GraphQLFieldResolver<unknown, { identity: Identity }> = async (source, args, context, info) => {
       await enforce(limit, context.identity, redis, options);
-      return (resolve as GraphQLFieldResolver<unknown, TContext>)(source, args, context, info);
+      return (resolve as GraphQLFieldResolver<unknown, { identity: Identity }>)(source, args, context, info);
     };
-    wrapped[typeName] = { ...typeResolvers, [fieldName]: limited } as GraphQLResolverMap<TContext>[string];
+    wrapped[typeName] = { ...typeResolvers, [fieldName]: limited };
   }
-  return wrapped;
+  return wrapped as TResolvers;
 }
 
 async function enforce(rule: RateLimitRule, identity: Identity, redis: Redis, options: AuthRateLimits): Promise<void> {
@@ -90,17 +89,4 @@ async function enforce(rule: RateLimitRule, identity: Identity, redis: Redis, op
     return;
   }
   if (!decision.allowed) throw rateLimited(decision.retryAfterMs / 1000, rule.message);
-}
-
-/**
- * `"5/1h"` (max per window) or `"5"` (max, the SDL's window) from an
- * `AUTH_RATE_LIMIT_*` variable; undefined when unset.
- */
-export function parseRateLimit(text: string | undefined): { max: number; windowMs?: number } | undefined {
-  if (text === undefined || text.trim() === '') return undefined;
-  const match = /^(\d+)(?:\s*\/\s*(.+))?$/.exec(text.trim());
-  if (!match) throw new RangeError(`invalid rate limit "${text}" (use e.g. 5/1h or 5)`);
-  const limit: { max: number; windowMs?: number } = { max: Number(match[1]) };
-  if (match[2] !== undefined) limit.windowMs = parseWindow(match[2]);
-  return limit;
 }

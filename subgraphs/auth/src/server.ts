@@ -1,4 +1,3 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createDatabase, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
@@ -65,10 +64,6 @@ export async function startAuthSubgraph(
   };
   const jwks = { keys: runtime.keys.publicJwks };
   const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
-  // The generated `Resolvers` type models `__resolveReference(reference, ctx, info)`, which
-  // Apollo's `GraphQLResolverMap` (field-resolver signatures only) cannot express; the
-  // map is otherwise checked against the generated types in resolvers/*.ts.
-  const resolverMap = resolvers as GraphQLResolverMap<AuthContext>;
   // A caller that passes no client chose the in-process counter (one instance only);
   // main.ts always passes one built from REDIS_URL, under SUPERGRAPH_FORBID_EMBEDDED.
   const { redis, release } = await redisOrStandIn(deps.redis, { forbidEmbedded: false });
@@ -77,7 +72,7 @@ export async function startAuthSubgraph(
     {
       name: 'auth',
       typeDefs,
-      resolvers: withClientIpRateLimits(typeDefs, resolverMap, redis, deps.rateLimits),
+      resolvers: withClientIpRateLimits(typeDefs, resolvers, redis, deps.rateLimits),
       internalTokenKey: deps.internalTokenKey,
       createContext: (base) => ({
         ...base,
