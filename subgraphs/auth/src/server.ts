@@ -37,7 +37,8 @@ export interface AuthSubgraphDeps {
   /**
    * Rate-limit counters, shared by every instance (`register` 5/h, `login`
    * 10/h, `refresh` 30/h per client IP). An in-process stand-in when absent
-   * (embedded mode, tests). The caller closes what it passes.
+   * (embedded mode), which `SUPERGRAPH_FORBID_EMBEDDED=1` refuses. The caller
+   * closes what it passes.
    */
   redis?: Redis;
   /** Replaces the SDL limits (`{ overrides: { 'Mutation.register': { max: 100 } } }`) or switches them off (`disabled`, never in production). */
@@ -64,9 +65,8 @@ export async function startAuthSubgraph(
   };
   const jwks = { keys: runtime.keys.publicJwks };
   const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
-  // A caller that passes no client chose the in-process counter (one instance only);
-  // main.ts always passes one built from REDIS_URL, under SUPERGRAPH_FORBID_EMBEDDED.
-  const { redis, release } = await redisOrStandIn(deps.redis, { forbidEmbedded: false });
+  // Without a client: the in-process counter (one instance only), refused under SUPERGRAPH_FORBID_EMBEDDED=1.
+  const { redis, release } = await redisOrStandIn(deps.redis);
   const database = createDatabase<AuthDb>(deps.target, { schema: 'auth' });
   return startSubgraph<AuthContext>(
     {
