@@ -175,7 +175,7 @@ function docTables(): Map<string, Record<string, string>> {
         `| ${subgraph.name} | \`${path.relative(root, path.dirname(path.dirname(subgraph.schemaFile)))}\` | ${subgraph.port} | ${schemas(subgraph)} |`,
     ),
   ];
-  return new Map([
+  return new Map<string, Record<string, string>>([
     [path.join(root, 'README.md'), { subgraphs: readme.join('\n') }],
     [path.join(root, 'docs', 'architecture.md'), { processes: architecture.join('\n') }],
   ]);
