@@ -633,8 +633,18 @@ describe('rate limits', () => {
     const results = await Promise.all(Array.from({ length: 31 }, () => harness.call(anonymous, query)));
     const refused = results.filter((result) => result.errors?.[0]?.extensions?.['code'] === 'RATE_LIMITED');
     expect(refused).toHaveLength(1);
-    const pro = userIdentity(randomUUID(), 'pro');
-    const proResults = await Promise.all(Array.from({ length: 31 }, () => harness.call(pro, query)));
-    expect(proResults.every((result) => result.errors === undefined)).toBe(true);
+    // ×5 pinned on a second instance whose limit is 2 (cheap to exhaust): free 2, pro exactly 10.
+    const small = await harness.startServer({ overrides: { 'Query.searchAllUnits': { max: 2 } } });
+    const outcomes = async (identity: ReturnType<typeof userIdentity>, attempts: number) => {
+      const answers = await Promise.all(
+        Array.from({ length: attempts }, () => harness.call(identity, query, {}, undefined, small.url)),
+      );
+      return answers.map((answer) => String(answer.errors?.[0]?.extensions?.['code'] ?? 'OK'));
+    };
+    const count = (codes: string[], code: string) => codes.filter((candidate) => candidate === code).length;
+    const free = await outcomes(anonymousIdentity('203.0.113.8'), 5);
+    expect([count(free, 'OK'), count(free, 'RATE_LIMITED')]).toEqual([2, 3]);
+    const pro = await outcomes(userIdentity(randomUUID(), 'pro'), 15);
+    expect([count(pro, 'OK'), count(pro, 'RATE_LIMITED')]).toEqual([10, 5]);
   });
 });
