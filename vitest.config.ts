@@ -14,6 +14,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // Under SUPERGRAPH_FORBID_EMBEDDED=1 loading the in-process Redis fails the test (real components only).
+    setupFiles: ['testing/src/forbid-embedded.setup.ts'],
     projects: [
       {
         extends: true,

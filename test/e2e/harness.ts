@@ -4,14 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import type { JWK } from 'jose';
-import { createTestDatabase, migrateAll, urlForRole, type DatabaseTarget, type TestDatabase } from '@supergraph/db';
+import type { TestDatabase } from '@supergraph/db';
 import { type RunningSubgraph } from '@supergraph/kit';
-import {
-  generateInternalKeyPair,
-  generateSigningJwk,
-  importInternalSigningKey,
-  importInternalVerifyKey,
-} from '@supergraph/platform';
+import { generateSigningJwk, type Redis } from '@supergraph/platform';
+import { startTestServices } from '@supergraph/testing';
 import { startGateway, type GatewayOptions, type RunningGateway } from '@supergraph/gateway';
 import { databaseSpec as authDatabaseSpec, defaultAuthConfig, startAuthSubgraph } from '@supergraph/auth';
 import { composeSupergraph } from '../../schema/compose.ts';
@@ -34,6 +30,8 @@ export interface GraphQLResult {
 
 export interface Stack {
   db: TestDatabase;
+  /** The Redis every subgraph of the stack counts in: REDIS_URL's server under CI, never a private stand-in. */
+  redis: Redis;
   auth: RunningSubgraph;
   probe: Probe | undefined;
   gateway: RunningGateway;
@@ -72,22 +70,28 @@ export function composeAuthWithProbe(): string {
  * probe subgraph, and the real gateway in front, all on port 0 over HTTP.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const db = await createTestDatabase(process.env['DATABASE_URL']);
-  const stoppers: Array<() => Promise<void>> = [() => db.drop()];
+  const services = await startTestServices([authDatabaseSpec]);
+  const db = services.database;
+  const stoppers: Array<() => Promise<void>> = [() => services.close()];
   const stop = async () => {
     for (const stopper of stoppers.reverse())
       await stopper().catch((error: unknown) => console.error('[e2e] stop failed', error));
   };
   try {
-    await migrateAll(db.target, [authDatabaseSpec]);
-    const authTarget: DatabaseTarget = db.url
-      ? { kind: 'postgres', url: urlForRole(db.url, authDatabaseSpec.role) }
-      : db.target;
-    const internal = generateInternalKeyPair();
-    const verifyKey = await importInternalVerifyKey(internal.publicKeyPem);
+    const verifyKey = services.keys.verifyKey;
     const signingJwk = await generateSigningJwk();
     const config = await defaultAuthConfig({ signingKeys: [signingJwk], issuer: ISSUER, audience: AUDIENCE });
-    const auth = await startAuthSubgraph({ target: authTarget, internalTokenKey: verifyKey, config }, 0);
+    // The shared Redis, not auth's private stand-in: under CI every limiter counts in the real server.
+    const auth = await startAuthSubgraph(
+      {
+        target: services.targetFor(authDatabaseSpec),
+        internalTokenKey: verifyKey,
+        config,
+        redis: services.redis,
+        rateLimits: { prefix: services.rateLimitPrefix('auth') },
+      },
+      0,
+    );
     stoppers.push(() => auth.stop());
     let authRequestCount = 0;
     auth.http.on('request', () => authRequestCount++);
@@ -97,7 +101,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const gatewayOptions: GatewayOptions = {
       supergraphSdl: options.supergraph === 'probe' ? composeAuthWithProbe() : composeSupergraph(),
-      internalTokenKey: await importInternalSigningKey(internal.privateKeyPem),
+      internalTokenKey: services.keys.signingKey,
       auth: { issuer: ISSUER, audience: AUDIENCE },
       subgraphUrls: { auth: auth.url, ...(probe ? { probe: probe.subgraph.url } : {}) },
       corsOrigins: [ALLOWED_ORIGIN],
@@ -112,11 +116,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     return {
       db,
+      redis: services.redis,
       auth,
       probe,
       gateway,
       signingJwk,
-      internalPrivateKeyPem: internal.privateKeyPem,
+      internalPrivateKeyPem: services.keys.privateKeyPem,
       authRequests: () => authRequestCount,
       startGatewayWith,
       gql: (query, variables, headers) =>

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '@supergraph/db';
+import { deleteKeys, testRedis } from '@supergraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -30,6 +31,7 @@ let output = '';
 let dataDir: string;
 let testDb: TestDatabase | undefined;
 let gatewayUrl: string;
+let rateLimitPrefix: string;
 
 async function gql(query: string, token?: string) {
   const response = await fetch(gatewayUrl, {
@@ -55,7 +57,7 @@ describe('npm start (scripts/start.ts as a process)', () => {
       SEED_LIMIT: '20',
       NODE_ENV: 'development',
       // Counters of this run only: a shared Redis keeps other runs' register/login attempts for an hour.
-      RATE_LIMIT_PREFIX: `test:${path.basename(dataDir)}:`,
+      RATE_LIMIT_PREFIX: (rateLimitPrefix = `test:${path.basename(dataDir)}:`),
     };
     for (const [name, port] of Object.entries(ports)) env[name] = String(port);
     if (process.env['DATABASE_URL']) {
@@ -76,6 +78,11 @@ describe('npm start (scripts/start.ts as a process)', () => {
   afterAll(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
     await testDb?.drop();
+    // The process counted in REDIS_URL's server (its own in-process Redis otherwise): remove what it wrote.
+    if (process.env['REDIS_URL'] && rateLimitPrefix) {
+      const redis = await testRedis();
+      await deleteKeys(redis, rateLimitPrefix).finally(() => redis.disconnect());
+    }
     rmSync(dataDir, { recursive: true, force: true });
   });
 

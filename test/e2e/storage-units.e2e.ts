@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { sql } from 'kysely';
+import { deleteKeys } from '@supergraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseSpec as authDatabaseSpec, defaultAuthConfig, startAuthSubgraph } from '@supergraph/auth';
 import {
@@ -89,6 +90,7 @@ beforeAll(async () => {
   stoppers.push(async () => redis.disconnect());
   // A fresh key space per run for both subgraphs: counters of earlier runs on a shared Redis must not leak in.
   const runPrefix = `test:e2e:storage-units:${randomBytes(6).toString('hex')}:`;
+  stoppers.push(async () => void (await deleteKeys(redis, runPrefix)));
   auth = await startAuthSubgraph(
     {
       target: asRole(authDatabaseSpec.role),
