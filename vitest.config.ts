@@ -16,6 +16,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Under SUPERGRAPH_FORBID_EMBEDDED=1 loading the in-process Redis fails the test (real components only).
     setupFiles: ['testing/src/forbid-embedded.setup.ts'],
+    // Without DATABASE_URL, one line says which PostgreSQL-only tests were skipped.
+    globalSetup: ['testing/src/skip-notice.global-setup.ts'],
     projects: [
       {
         extends: true,

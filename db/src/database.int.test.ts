@@ -129,45 +129,50 @@ describe('migrateAll', () => {
   });
 });
 
-describe.runIf(isPostgres)('least privilege (real PostgreSQL)', () => {
-  it('gives each subgraph a role that owns its schema and cannot read another', async () => {
-    const alpha = createDatabase<NotesDb>(
-      { kind: 'postgres', url: urlForRole(testDb.url!, 'supergraph_test_alpha') },
-      { schema: 'alpha' },
-    );
-    try {
-      await alpha.db.insertInto('notes').values({ body: 'mine' }).execute();
-      await expect(sql`select * from beta.notes`.execute(alpha.db)).rejects.toMatchObject({ code: '42501' });
-      await expect(sql`create table public.sneaky (id int)`.execute(alpha.db)).rejects.toMatchObject({ code: '42501' });
-      const { rows } = await sql<{ owner: string }>`
+describe.runIf(isPostgres)(
+  'least privilege (real PostgreSQL; skipped without DATABASE_URL: PGlite has no roles)',
+  () => {
+    it('gives each subgraph a role that owns its schema and cannot read another', async () => {
+      const alpha = createDatabase<NotesDb>(
+        { kind: 'postgres', url: urlForRole(testDb.url!, 'supergraph_test_alpha') },
+        { schema: 'alpha' },
+      );
+      try {
+        await alpha.db.insertInto('notes').values({ body: 'mine' }).execute();
+        await expect(sql`select * from beta.notes`.execute(alpha.db)).rejects.toMatchObject({ code: '42501' });
+        await expect(sql`create table public.sneaky (id int)`.execute(alpha.db)).rejects.toMatchObject({
+          code: '42501',
+        });
+        const { rows } = await sql<{ owner: string }>`
         select tableowner as owner from pg_tables where schemaname = 'alpha' and tablename = 'notes'
       `.execute(alpha.db);
-      expect(rows[0]?.owner).toBe('supergraph_test_alpha');
-    } finally {
-      await alpha.close();
-    }
-  });
+        expect(rows[0]?.owner).toBe('supergraph_test_alpha');
+      } finally {
+        await alpha.close();
+      }
+    });
 
-  it('survives its connections being killed (as in a PostgreSQL restart) and reconnects', async () => {
-    const errors: Error[] = [];
-    const database = createDatabase<NotesDb>(
-      { kind: 'postgres', url: testDb.url! },
-      { schema: 'alpha', onPoolError: (error) => errors.push(error) },
-    );
-    try {
-      await database.ping();
-      const admin = new pg.Client({ connectionString: testDb.url! });
-      await admin.connect();
-      await admin.query(
-        `select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'supergraph:alpha' and pid <> pg_backend_pid()`,
+    it('survives its connections being killed (as in a PostgreSQL restart) and reconnects', async () => {
+      const errors: Error[] = [];
+      const database = createDatabase<NotesDb>(
+        { kind: 'postgres', url: testDb.url! },
+        { schema: 'alpha', onPoolError: (error) => errors.push(error) },
       );
-      await admin.end();
-      // Wait for the pool to report its broken idle connection (an event, not a guessed sleep);
-      // a pool that never notices fails here after 10 s.
-      await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0), { timeout: 10_000, interval: 20 });
-      await database.ping();
-    } finally {
-      await database.close();
-    }
-  });
-});
+      try {
+        await database.ping();
+        const admin = new pg.Client({ connectionString: testDb.url! });
+        await admin.connect();
+        await admin.query(
+          `select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'supergraph:alpha' and pid <> pg_backend_pid()`,
+        );
+        await admin.end();
+        // Wait for the pool to report its broken idle connection (an event, not a guessed sleep);
+        // a pool that never notices fails here after 10 s.
+        await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0), { timeout: 10_000, interval: 20 });
+        await database.ping();
+      } finally {
+        await database.close();
+      }
+    });
+  },
+);

@@ -79,17 +79,20 @@ describe('the internal token gate', () => {
 });
 
 describe('database role', () => {
-  it.skipIf(!process.env['DATABASE_URL'])('runs as supergraph_auth on real PostgreSQL, owning its tables', async () => {
-    const probe = createDatabase(harness.target, { schema: 'auth', poolMax: 1 });
-    try {
-      const { rows } = await sql<{ role: string; owner: string }>`
+  it.skipIf(!process.env['DATABASE_URL'])(
+    'runs as supergraph_auth on real PostgreSQL, owning its tables (skipped without DATABASE_URL: PGlite has no roles)',
+    async () => {
+      const probe = createDatabase(harness.target, { schema: 'auth', poolMax: 1 });
+      try {
+        const { rows } = await sql<{ role: string; owner: string }>`
         select current_user as role, (select tableowner from pg_tables where schemaname = 'auth' and tablename = 'users') as owner
       `.execute(probe.db);
-      expect(rows[0]).toEqual({ role: 'supergraph_auth', owner: 'supergraph_auth' });
-    } finally {
-      await probe.close();
-    }
-  });
+        expect(rows[0]).toEqual({ role: 'supergraph_auth', owner: 'supergraph_auth' });
+      } finally {
+        await probe.close();
+      }
+    },
+  );
 });
 
 describe('register', () => {

@@ -1,0 +1,160 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { configureService, type SubgraphDescriptor } from '@supergraph/kit';
+import { knowledge } from '@supergraph/knowledge';
+import { envPrefix, repoPath } from '@supergraph/platform';
+import { SUBGRAPHS } from '@supergraph/registry';
+import { storageUnits } from '@supergraph/storage-units';
+import { startTestServices, type TestServices } from '@supergraph/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * What the service runner promises every subgraph: one production policy
+ * (checked through each subgraph's own descriptor), and start-up failures
+ * that read as one paragraph for a person, never a stack trace.
+ */
+
+/** A complete, valid production environment for a subgraph without variables of its own. */
+function productionEnv(descriptor: SubgraphDescriptor): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgres://admin@db.internal:5432/supergraph',
+    [`${envPrefix(descriptor.name)}_DB_PASSWORD`]: 'f3a9c1d7e5b2a8c4d6e0f1a2',
+    REDIS_URL: 'redis://redis.internal:6379',
+    INTERNAL_TOKEN_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\\nMCowBQYDK2VwAyEA\\n-----END PUBLIC KEY-----',
+  };
+}
+
+describe.each([knowledge, storageUnits])('production policy of $name', (descriptor) => {
+  const prefix = envPrefix(descriptor.name);
+
+  it('accepts a complete production environment', () => {
+    const { problems, start } = configureService(descriptor, productionEnv(descriptor));
+    expect(problems).toEqual([]);
+    expect(start).toBeTypeOf('function');
+  });
+
+  it.each(['DATABASE_URL', 'REDIS_URL', 'INTERNAL_TOKEN_PUBLIC_KEY'])('requires %s', (name) => {
+    const env = { ...productionEnv(descriptor), [name]: undefined };
+    const { problems, start } = configureService(descriptor, env);
+    expect(problems).toContain(`${name}: required in production`);
+    expect(start).toBeUndefined();
+  });
+
+  it.each([undefined, 'short', 'changeme', 'x'.repeat(24)])(
+    `requires a strong ${prefix}_DB_PASSWORD (%s)`,
+    (password) => {
+      const env = { ...productionEnv(descriptor), [`${prefix}_DB_PASSWORD`]: password };
+      const { problems, start } = configureService(descriptor, env);
+      expect(problems).toEqual([expect.stringMatching(new RegExp(`^${prefix}_DB_PASSWORD: required in production`))]);
+      expect(start).toBeUndefined();
+    },
+  );
+
+  it('refuses RATE_LIMITS_DISABLED', () => {
+    const { problems } = configureService(descriptor, { ...productionEnv(descriptor), RATE_LIMITS_DISABLED: '1' });
+    expect(problems).toEqual(['RATE_LIMITS_DISABLED: not allowed in production']);
+  });
+
+  it('lists every problem at once', () => {
+    const { problems } = configureService(descriptor, { NODE_ENV: 'production', RATE_LIMITS_DISABLED: 'true' });
+    expect(problems).toEqual([
+      'DATABASE_URL: required in production',
+      'REDIS_URL: required in production',
+      'INTERNAL_TOKEN_PUBLIC_KEY: required in production',
+      'RATE_LIMITS_DISABLED: not allowed in production',
+    ]);
+  });
+});
+
+interface Exit {
+  code: number | null;
+  output: string;
+}
+
+let dataDir: string;
+
+/** `node subgraphs/<name>/src/main.ts` with only `env` (and PATH/HOME) set, as an operator would start it. */
+function runMain(descriptor: SubgraphDescriptor, env: NodeJS.ProcessEnv): Promise<Exit> {
+  const main = path.join(path.dirname(descriptor.schemaFile), 'main.ts');
+  const child = spawn(process.execPath, [main], {
+    cwd: repoPath(),
+    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+}
+
+/** Exited non-zero with a person's message: no stack frames, no "Error:" dump. */
+function expectCleanFailure({ code, output }: Exit): void {
+  expect(code).not.toBe(0);
+  expect(code).not.toBeNull();
+  expect(output).not.toMatch(/^\s+at /m);
+  expect(output).not.toMatch(/^\w*Error\b/m);
+}
+
+describe('every registered subgraph started as a process', () => {
+  beforeAll(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'supergraph-main-'));
+  });
+
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it.each(SUBGRAPHS.map((descriptor) => [descriptor.name, descriptor] as const))(
+    '%s: SUPERGRAPH_FORBID_EMBEDDED=1 without DATABASE_URL refuses PGlite',
+    async (name, descriptor) => {
+      const exit = await runMain(descriptor, { NODE_ENV: 'development', SUPERGRAPH_FORBID_EMBEDDED: '1' });
+      expectCleanFailure(exit);
+      expect(exit.output).toContain(`[${name}] DATABASE_URL is unset but SUPERGRAPH_FORBID_EMBEDDED=1 forbids PGlite`);
+    },
+  );
+
+  it.each(SUBGRAPHS.map((descriptor) => [descriptor.name, descriptor] as const))(
+    '%s: production with nothing set prints every missing variable',
+    async (name, descriptor) => {
+      const exit = await runMain(descriptor, { NODE_ENV: 'production' });
+      expectCleanFailure(exit);
+      expect(exit.output).toContain(`[${name}] Invalid configuration:`);
+      for (const variable of ['DATABASE_URL', 'REDIS_URL', 'INTERNAL_TOKEN_PUBLIC_KEY'])
+        expect(exit.output).toContain(`  - ${variable}: required in production`);
+    },
+  );
+});
+
+describe.runIf(process.env['DATABASE_URL'])(
+  'every registered subgraph with PostgreSQL but no REDIS_URL (skipped: needs DATABASE_URL — PostgreSQL roles)',
+  () => {
+    let services: TestServices;
+
+    beforeAll(async () => {
+      services = await startTestServices(SUBGRAPHS.map((descriptor) => descriptor.database));
+    });
+
+    afterAll(async () => {
+      await services?.close();
+    });
+
+    it.each(SUBGRAPHS.map((descriptor) => [descriptor.name, descriptor] as const))(
+      '%s: SUPERGRAPH_FORBID_EMBEDDED=1 refuses the in-process Redis',
+      async (name, descriptor) => {
+        expect(services.rolesManaged).toBe(true);
+        const exit = await runMain(descriptor, {
+          NODE_ENV: 'development',
+          SUPERGRAPH_FORBID_EMBEDDED: '1',
+          DATABASE_URL: services.database.url,
+        });
+        expectCleanFailure(exit);
+        expect(exit.output).toContain(
+          `[${name}] failed to start: REDIS_URL is unset but SUPERGRAPH_FORBID_EMBEDDED=1 forbids the in-process Redis`,
+        );
+      },
+    );
+  },
+);
