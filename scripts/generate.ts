@@ -194,7 +194,8 @@ function withGeneratedSections(text: string, sections: Record<string, string>): 
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
   const files = composedArtefacts();
-  for (const [file, sections] of docTables()) files.set(file, withGeneratedSections(readFileSync(file, 'utf8'), sections));
+  for (const [file, sections] of docTables())
+    files.set(file, withGeneratedSections(readFileSync(file, 'utf8'), sections));
 
   const pglite = await openEmbeddedPostgres('memory://');
   try {
