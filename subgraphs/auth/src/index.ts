@@ -17,6 +17,14 @@ export const auth = defineSubgraph({
   codegen: { context: 'AuthContext', tableSchemas: ['auth'] },
   scopes: { user: ['profile:read', 'profile:write'], admin: ['admin'] },
   configure: authConfigFromEnv,
+  renamed: {
+    AUTH_EMBEDDED_DIR: 'DATA_DIR (started alone, auth keeps DATA_DIR/pglite-auth)',
+    AUTH_DEV_KEYS_FILE: 'DATA_DIR (development keys live in DATA_DIR/dev-keys.json)',
+    AUTH_RATE_LIMIT_REGISTER: 'AUTH_RATE_LIMITS=Mutation.register=5/1h',
+    AUTH_RATE_LIMIT_LOGIN: 'AUTH_RATE_LIMITS=Mutation.login=10/1h',
+    AUTH_RATE_LIMIT_REFRESH: 'AUTH_RATE_LIMITS=Mutation.refresh=30/1h',
+    AUTH_RATE_LIMIT_DISABLED: 'RATE_LIMITS_DISABLED',
+  },
   secrets: async () => ({ AUTH_SIGNING_KEYS: `'${JSON.stringify([await generateSigningJwk()])}'` }),
   start: (runtime, config) =>
     startAuthSubgraph(

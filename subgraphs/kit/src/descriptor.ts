@@ -73,6 +73,8 @@ export interface SubgraphDefinition<TConfig> {
   seed?: (target: DatabaseTarget, options: SeedOptions) => Promise<{ durationMs: number }>;
   /** Fresh values of its own secret variables for `npm run secrets` (beyond `<NAME>_DB_PASSWORD`), as `.env` values. */
   secrets?: () => Promise<Record<string, string>>;
+  /** Its variables an earlier release read → what replaced them; the runner warns about each one still set. */
+  renamed?: Readonly<Record<string, string>>;
 }
 
 /** A subgraph with its configuration type erased: the registry's element. */
@@ -86,6 +88,7 @@ export interface SubgraphDescriptor {
   readonly scopes: Required<ScopeGrants>;
   readonly seed?: ((target: DatabaseTarget, options: SeedOptions) => Promise<{ durationMs: number }>) | undefined;
   readonly secrets?: (() => Promise<Record<string, string>>) | undefined;
+  readonly renamed: Readonly<Record<string, string>>;
   /** Reads its own variables: a starter, or every problem found (never throws for bad config). */
   configure(
     env: NodeJS.ProcessEnv,
@@ -109,6 +112,7 @@ export function defineSubgraph<TConfig = undefined>(definition: SubgraphDefiniti
     scopes: { user: definition.scopes?.user ?? [], admin: definition.scopes?.admin ?? [] },
     seed: definition.seed,
     secrets: definition.secrets,
+    renamed: definition.renamed ?? {},
     configure(env: NodeJS.ProcessEnv, options: ConfigureOptions) {
       const result: ConfigResult<TConfig> = definition.configure
         ? definition.configure(env, options)

@@ -22,22 +22,19 @@ import type { RunningSubgraph } from './subgraph.ts';
 /** A subgraph's database password must be at least this long in production. */
 export const MIN_DB_PASSWORD_LENGTH = 16;
 
-/** Variables an earlier release read, and what replaced them (a warning names each one still set). */
+/** Shared variables an earlier release read, and what replaced them (a warning names each one still set). */
 const RENAMED: Readonly<Record<string, string>> = {
   PGLITE_DIR: 'DATA_DIR (each subgraph started alone keeps DATA_DIR/pglite-<name>)',
-  AUTH_EMBEDDED_DIR: 'DATA_DIR (each subgraph started alone keeps DATA_DIR/pglite-<name>)',
   DEV_KEYS_FILE: 'DATA_DIR (development keys live in DATA_DIR/dev-keys.json)',
-  AUTH_DEV_KEYS_FILE: 'DATA_DIR (development keys live in DATA_DIR/dev-keys.json)',
-  AUTH_RATE_LIMIT_REGISTER: 'AUTH_RATE_LIMITS=Mutation.register=5/1h',
-  AUTH_RATE_LIMIT_LOGIN: 'AUTH_RATE_LIMITS=Mutation.login=10/1h',
-  AUTH_RATE_LIMIT_REFRESH: 'AUTH_RATE_LIMITS=Mutation.refresh=30/1h',
-  AUTH_RATE_LIMIT_DISABLED: 'RATE_LIMITS_DISABLED',
-  RATE_LIMIT_OVERRIDES: '<NAME>_RATE_LIMITS (e.g. STORAGE_UNITS_RATE_LIMITS)',
+  RATE_LIMIT_OVERRIDES: '<NAME>_RATE_LIMITS',
 };
 
-/** Every variable that is no longer read but still set, as one warning line each. */
-export function renamedVariableWarnings(env: NodeJS.ProcessEnv): string[] {
-  return Object.entries(RENAMED)
+/** Every variable that is no longer read but still set (shared ones and the subgraph's own), one warning line each. */
+export function renamedVariableWarnings(
+  env: NodeJS.ProcessEnv,
+  descriptor?: Pick<SubgraphDescriptor, 'renamed'>,
+): string[] {
+  return Object.entries({ ...RENAMED, ...descriptor?.renamed })
     .filter(([name]) => env[name] !== undefined && env[name] !== '')
     .map(([name, replacement]) => `${name} is no longer read; use ${replacement}`);
 }
@@ -201,7 +198,7 @@ async function startSubgraphService(
   env: NodeJS.ProcessEnv,
   label: string,
 ): Promise<{ subgraph: RunningSubgraph; target: DatabaseTarget; stop: () => Promise<void> }> {
-  for (const warning of renamedVariableWarnings(env)) console.warn(`${label} warning: ${warning}`);
+  for (const warning of renamedVariableWarnings(env, descriptor)) console.warn(`${label} warning: ${warning}`);
   let devKeys: DevKeys | undefined;
   if (env['NODE_ENV'] !== 'production') {
     // Outside production, keys left unset come from the development keys `npm start` and the gateway share.
