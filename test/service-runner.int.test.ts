@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 function productionEnv(descriptor: SubgraphDescriptor): NodeJS.ProcessEnv {
   return {
     NODE_ENV: 'production',
-    DATABASE_URL: 'postgres://admin@db.internal:5432/supergraph',
+    DATABASE_URL: 'postgres://admin@db.internal:5432/supergraph?sslmode=require',
     [`${envPrefix(descriptor.name)}_DB_PASSWORD`]: 'f3a9c1d7e5b2a8c4d6e0f1a2',
     REDIS_URL: 'redis://redis.internal:6379',
     INTERNAL_TOKEN_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\\nMCowBQYDK2VwAyEA\\n-----END PUBLIC KEY-----',
@@ -52,6 +52,49 @@ describe.each([knowledge, storageUnits])('production policy of $name', (descript
       expect(start).toBeUndefined();
     },
   );
+
+  it.each([
+    'postgres://admin@db.internal:5432/supergraph',
+    'postgres://admin@db.internal:5432/supergraph?sslmode=prefer',
+    'postgres://admin@db.internal:5432/supergraph?sslmode=disable',
+  ])('refuses a DATABASE_URL without TLS (%s)', (url) => {
+    const { problems, start } = configureService(descriptor, { ...productionEnv(descriptor), DATABASE_URL: url });
+    expect(problems).toEqual([
+      expect.stringMatching(/^DATABASE_URL: must use TLS in production .*DATABASE_TLS=disable/),
+    ]);
+    expect(start).toBeUndefined();
+  });
+
+  it.each(['verify-ca', 'verify-full'])('accepts sslmode=%s', (mode) => {
+    const env = {
+      ...productionEnv(descriptor),
+      DATABASE_URL: `postgres://admin@db.internal:5432/supergraph?sslmode=${mode}`,
+    };
+    expect(configureService(descriptor, env).problems).toEqual([]);
+  });
+
+  it('accepts a DATABASE_URL without TLS when DATABASE_TLS=disable says so', () => {
+    const env = {
+      ...productionEnv(descriptor),
+      DATABASE_URL: 'postgres://admin@postgres:5432/supergraph',
+      DATABASE_TLS: 'disable',
+    };
+    expect(configureService(descriptor, env).problems).toEqual([]);
+  });
+
+  it('lists a DATABASE_URL without TLS with the other problems', () => {
+    const env = {
+      ...productionEnv(descriptor),
+      DATABASE_URL: 'postgres://admin@db.internal:5432/supergraph',
+      REDIS_URL: undefined,
+      RATE_LIMITS_DISABLED: '1',
+    };
+    expect(configureService(descriptor, env).problems.map((problem) => problem.split(':')[0])).toEqual([
+      'REDIS_URL',
+      'DATABASE_URL',
+      'RATE_LIMITS_DISABLED',
+    ]);
+  });
 
   it('refuses RATE_LIMITS_DISABLED', () => {
     const { problems } = configureService(descriptor, { ...productionEnv(descriptor), RATE_LIMITS_DISABLED: '1' });

@@ -17,7 +17,7 @@ beforeAll(async () => {
   };
   production = {
     NODE_ENV: 'production',
-    DATABASE_URL: 'postgres://postgres@db.internal:5432/supergraph',
+    DATABASE_URL: 'postgres://postgres@db.internal:5432/supergraph?sslmode=verify-full',
     AUTH_DB_PASSWORD: STRONG_DB_PASSWORD,
     REDIS_URL: 'redis://redis.internal:6379',
     AUTH_SIGNING_KEYS: JSON.stringify([await generateSigningJwk()]),
@@ -95,7 +95,7 @@ describe('auth service configuration in production', () => {
   it('reports malformed values, missing requirements, a weak password and disabled limits together', () => {
     const problems = problemsOf({
       NODE_ENV: 'production',
-      DATABASE_URL: 'postgres://postgres@db.internal:5432/supergraph',
+      DATABASE_URL: 'postgres://postgres@db.internal:5432/supergraph?sslmode=verify-full',
       AUTH_DB_PASSWORD: 'password',
       ACCESS_TOKEN_TTL_SECONDS: '5',
       ARGON2_MEMORY_KIB: '1024',

@@ -22,6 +22,19 @@ import type { RunningSubgraph } from './subgraph.ts';
 /** A subgraph's database password must be at least this long in production. */
 export const MIN_DB_PASSWORD_LENGTH = 16;
 
+/** The `sslmode`s that refuse a connection without TLS. */
+export const TLS_SSL_MODES = ['require', 'verify-ca', 'verify-full'] as const;
+
+/** Whether a PostgreSQL URL insists on TLS (`sslmode=require` or stricter). */
+export function hasDatabaseTls(databaseUrl: string): boolean {
+  try {
+    const mode = new URL(databaseUrl).searchParams.get('sslmode');
+    return (TLS_SSL_MODES as readonly (string | null)[]).includes(mode);
+  } catch {
+    return false;
+  }
+}
+
 /** Shared variables an earlier release read, and what replaced them (a warning names each one still set). */
 const RENAMED: Readonly<Record<string, string>> = {
   PGLITE_DIR: 'DATA_DIR (each subgraph started alone keeps DATA_DIR/pglite-<name>)',
@@ -70,8 +83,9 @@ function parseWith<T>(parse: (text: string | undefined) => T) {
 
 /**
  * Reads the shared variables for subgraph `name` and applies the one
- * production policy every subgraph follows: PostgreSQL with a strong password,
- * Redis, the gateway's public key, rate limits on. Returns every problem at
+ * production policy every subgraph follows: PostgreSQL over TLS (unless
+ * `DATABASE_TLS=disable`) with a strong password, Redis, the gateway's public
+ * key, rate limits on. Returns every problem at
  * once instead of throwing.
  */
 export function readServiceSettings(
@@ -94,6 +108,7 @@ export function readServiceSettings(
     RATE_LIMIT_TIER_MULTIPLIERS: parseWith(parseTierMultipliers),
     [`${prefix}_RATE_LIMITS`]: parseWith(parseRateLimitOverrides),
     RATE_LIMITS_DISABLED: flag(false),
+    DATABASE_TLS: z.enum(['require', 'disable']).default('require'),
   });
   const result = schema.safeParse(env);
   const problems = result.success
@@ -108,6 +123,12 @@ export function readServiceSettings(
     if (env['DATABASE_URL']?.trim() && isWeakSecret(password, MIN_DB_PASSWORD_LENGTH)) {
       problems.push(
         `${prefix}_DB_PASSWORD: required in production, at least ${MIN_DB_PASSWORD_LENGTH} characters and not a placeholder`,
+      );
+    }
+    const databaseUrl = env['DATABASE_URL']?.trim();
+    if (databaseUrl && env['DATABASE_TLS'] !== 'disable' && !hasDatabaseTls(databaseUrl)) {
+      problems.push(
+        `DATABASE_URL: must use TLS in production (sslmode=${TLS_SSL_MODES.join(', sslmode=')}), or set DATABASE_TLS=disable on purpose`,
       );
     }
     if (flag(false).parse(env['RATE_LIMITS_DISABLED']))
