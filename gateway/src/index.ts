@@ -3,3 +3,8 @@ export type { GatewayOptions, RunningGateway, GatewayContext } from './server.ts
 export { parseGatewayEnv, internalKeyProblem, subgraphUrlsFromEnv } from './env.ts';
 export type { GatewayEnv } from './env.ts';
 export { ACCESS_TOKEN_TYPE, GATEWAY_IDENTITY } from './authenticate.ts';
+export { manifestOperationsOf, manifestText, operationId, parseManifest } from './persisted-manifest.ts';
+export type { ManifestOperation, PersistedQueryManifest } from './persisted-manifest.ts';
+export { createRedisKeyValueCache } from './persisted-documents.ts';
+export type { PersistedDocumentsMode, PersistedDocumentsOptions } from './persisted-documents.ts';
+export { supergraphForQueryPlanner } from './access-control.ts';
