@@ -1,4 +1,4 @@
-import { requireJsonObject } from '@supergraph/kit';
+import { hasControlCharacters, requireJsonObject } from '@supergraph/kit';
 import { badUserInput } from '@supergraph/platform';
 
 /** Hard cap on password size, checked before hashing so nobody can make argon2 chew megabytes. */
@@ -70,10 +70,11 @@ export function depthOf(value: unknown, limit = MAX_PREFERENCES_DEPTH + 1): numb
   return 1 + deepest;
 }
 
-/** 1-64 characters after trimming. */
+/** 1-64 characters after trimming, none of them a control character. */
 export function validateApiKeyName(value: string, field = 'name'): string {
   const name = value.trim();
   if (name.length < 1 || name.length > 64) throw badUserInput('name must be 1-64 characters', field);
+  if (hasControlCharacters(name)) throw badUserInput('name must not contain control characters', field);
   return name;
 }
 

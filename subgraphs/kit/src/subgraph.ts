@@ -10,6 +10,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { DocumentNode } from 'graphql';
 import { enforceAuthDirectives } from './auth-directives.ts';
+import { rejectNulArguments } from './validate.ts';
 import { maskError } from '@supergraph/platform';
 import {
   closeServer,
@@ -87,8 +88,13 @@ async function serveSubgraph<TContext extends SubgraphContext>(
   port: number,
   host: string,
 ): Promise<RunningSubgraph> {
+  // Access checks wrap outside the NUL check: a refused caller learns nothing about its input.
   const schema = enforceAuthDirectives(
-    buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<TContext> }]),
+    rejectNulArguments(
+      buildSubgraphSchema([
+        { typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<TContext> },
+      ]),
+    ),
   );
   const apollo = new ApolloServer<TContext>({
     schema,
