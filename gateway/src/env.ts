@@ -22,6 +22,19 @@ const schema = z.object({
   CREDENTIAL_NEGATIVE_CACHE_TTL_MS: positiveInt(1_000),
   SUBGRAPH_TIMEOUT_MS: positiveInt(10_000),
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
+  // Operation limits (operation-limits.ts); the defaults live there, so unset means "the default".
+  MAX_DEPTH: z.coerce.number().int().positive().optional(),
+  MAX_ALIASES: z.coerce.number().int().positive().optional(),
+  MAX_ROOT_FIELDS: z.coerce.number().int().positive().optional(),
+  MAX_DIRECTIVES: z.coerce.number().int().positive().optional(),
+  MAX_TOKENS: z.coerce.number().int().positive().optional(),
+  MAX_COST: z.coerce.number().int().positive().optional(),
+  COST_DEFAULT_LIST_SIZE: z.coerce.number().int().positive().optional(),
+  MAX_BATCH_SIZE: z.coerce.number().int().nonnegative().optional(),
+  FIELD_SUGGESTIONS: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? undefined : /^(1|true|yes|on)$/i.test(value))),
   TRUST_PROXY: flag(false),
   DATA_DIR: z.string().min(1).default('.data'),
 });

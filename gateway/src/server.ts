@@ -11,6 +11,7 @@ import { closeServer, createGraphQLHttpServer, listen, maskError, sendJson, type
 import { createAccessControl, supergraphForQueryPlanner } from './access-control.ts';
 import { createAccessTokenVerifier, createAuthenticator, createCredentialResolver } from './authenticate.ts';
 import { createCors } from './cors.ts';
+import { createOperationLimits, type OperationLimits } from './operation-limits.ts';
 import { SubgraphDataSource, type SubgraphFetchContext } from './subgraph-data-source.ts';
 import { valueCompletionPlugin } from './value-completion.ts';
 
@@ -41,6 +42,10 @@ export interface GatewayOptions {
   corsOrigins?: readonly string[];
   /** Default: on outside production, off in production. */
   introspection?: boolean;
+  /** "Did you mean …?" in validation errors (they name schema fields). Default: on outside production, off in production. */
+  fieldSuggestions?: boolean;
+  /** Depth, alias, root-field, directive, token, cost and batch limits, checked before Apollo parses. Defaults: `DEFAULT_OPERATION_LIMITS`. */
+  operationLimits?: Partial<OperationLimits>;
   /** API key / session cache lifetime (revocation delay). Default 5 s. */
   credentialCacheTtlMs?: number;
   /** Cache lifetime of unknown/revoked credentials. Default 1 s. */
@@ -180,6 +185,12 @@ export async function startGateway(options: GatewayOptions, port: number, host =
 
   const subgraphTimeoutMs = options.subgraphTimeoutMs ?? 10_000;
   const accessControl = createAccessControl(supergraph);
+  const operationLimits = createOperationLimits({
+    supergraph,
+    ...(options.operationLimits ? { limits: options.operationLimits } : {}),
+    production,
+    introspection: options.introspection ?? !production,
+  });
   const jwksSource = options.auth?.jwks
     ? { jwks: options.auth.jwks }
     : options.auth?.jwksUrl
@@ -227,7 +238,11 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     introspection: options.introspection ?? !production,
     includeStacktraceInErrorResponses: false,
     formatError: formatGatewayError,
+    hideSchemaDetailsFromClientErrors: !(options.fieldSuggestions ?? !production),
+    parseOptions: operationLimits.parseOptions,
+    allowBatchedHttpRequests: operationLimits.allowBatchedHttpRequests,
     plugins: [
+      operationLimits.plugin,
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       accessControl.plugin,
       valueCompletionPlugin(),
@@ -260,7 +275,8 @@ export async function startGateway(options: GatewayOptions, port: number, host =
         else sendJson(res, 503, { status: 'unavailable', service: 'gateway', unavailable });
       },
     },
-    context: async (req) => {
+    context: async (req, body) => {
+      operationLimits.checkHttpRequest(req, body);
       const requestId = requestIds.get(req) ?? randomUUID();
       const identity = {
         ...(await authenticator.authenticate(req, requestId)),
