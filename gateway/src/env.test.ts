@@ -65,8 +65,31 @@ describe('parseGatewayEnv', () => {
       GATEWAY_INTERNAL_PRIVATE_KEY: privateKeyPem,
       CORS_ORIGINS: 'https://app.example.com',
       AUTH_JWKS_URL: 'https://auth.internal/.well-known/jwks.json',
+      PERSISTED_DOCUMENTS_MANIFEST: 'clients/mobile/persisted-query-manifest.json',
     });
     expect(env.CORS_ORIGINS).toEqual(['https://app.example.com']);
+    expect(env.persistedDocumentsMode).toBe('safelist');
+  });
+
+  it('defaults persisted documents to safelist in production (a manifest required) and allow elsewhere', () => {
+    expect(parseGatewayEnv({}).persistedDocumentsMode).toBe('allow');
+    expect(() => parseGatewayEnv({ NODE_ENV: 'production' })).toThrow(
+      /PERSISTED_DOCUMENTS_MANIFEST: required in production, where PERSISTED_DOCUMENTS_MODE defaults to safelist/,
+    );
+    expect(() => parseGatewayEnv({ PERSISTED_DOCUMENTS_MODE: 'safelist' })).toThrow(
+      /PERSISTED_DOCUMENTS_MANIFEST: required with PERSISTED_DOCUMENTS_MODE=safelist/,
+    );
+    expect(() => parseGatewayEnv({ PERSISTED_DOCUMENTS_MODE: 'sometimes' })).toThrow(/PERSISTED_DOCUMENTS_MODE/);
+    // Chosen on purpose, off and allow are fine in production: only the default is strict.
+    for (const mode of ['off', 'allow'] as const) {
+      let message = '';
+      try {
+        parseGatewayEnv({ NODE_ENV: 'production', PERSISTED_DOCUMENTS_MODE: mode });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).not.toContain('PERSISTED_DOCUMENTS');
+    }
   });
 
   it('rejects malformed origins', () => {

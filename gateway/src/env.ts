@@ -1,6 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
 import { EnvError, envPrefix, flag, nodeEnv, optionalUrl, port } from '@supergraph/platform';
+import { PERSISTED_DOCUMENTS_MODES, type PersistedDocumentsMode } from './persisted-documents.ts';
 
 const positiveInt = (defaultValue: number) => z.coerce.number().int().positive().default(defaultValue);
 
@@ -37,11 +38,19 @@ const schema = z.object({
     .transform((value) => (value === undefined || value === '' ? undefined : /^(1|true|yes|on)$/i.test(value))),
   TRUST_PROXY: flag(false),
   DATA_DIR: z.string().min(1).default('.data'),
+  // Persisted queries (persisted-documents.ts, docs/persisted-queries.md). Unset mode: safelist in production, allow elsewhere.
+  PERSISTED_DOCUMENTS_MODE: z.enum(PERSISTED_DOCUMENTS_MODES).optional(),
+  PERSISTED_DOCUMENTS_MANIFEST: z.string().optional(),
+  PERSISTED_DOCUMENTS_RELOAD_INTERVAL_MS: z.coerce.number().int().nonnegative().default(10_000),
+  APQ_TTL_SECONDS: positiveInt(86_400),
+  GET_CACHE_MAX_AGE_SECONDS: z.coerce.number().int().nonnegative().default(0),
 });
 
 export type GatewayEnv = Readonly<
   Omit<z.infer<typeof schema>, 'CORS_ORIGINS'> & {
     CORS_ORIGINS: readonly string[];
+    /** PERSISTED_DOCUMENTS_MODE, else `safelist` in production and `allow` elsewhere. */
+    persistedDocumentsMode: PersistedDocumentsMode;
   }
 >;
 
@@ -60,7 +69,11 @@ export function parseGatewayEnv(source: NodeJS.ProcessEnv = process.env): Gatewa
     throw new EnvError(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   }
   const parsed = result.data;
-  return Object.freeze({ ...parsed, CORS_ORIGINS: splitOrigins(parsed.CORS_ORIGINS) });
+  return Object.freeze({
+    ...parsed,
+    CORS_ORIGINS: splitOrigins(parsed.CORS_ORIGINS),
+    persistedDocumentsMode: persistedDocumentsModeOf(source),
+  });
 }
 
 /**
@@ -102,6 +115,7 @@ function policyProblems(source: NodeJS.ProcessEnv): string[] {
     if (origin !== '*' && !isOrigin(origin))
       problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com`);
   }
+  problems.push(...persistedDocumentsProblems(source));
   const key = source['GATEWAY_INTERNAL_PRIVATE_KEY'];
   if (key) {
     const keyProblem = internalKeyProblem(key);
@@ -137,4 +151,26 @@ export function internalKeyProblem(pem: string): string | null {
   } catch {
     return 'not a PKCS8 PEM private key';
   }
+}
+
+/**
+ * Production serves only the operations of a manifest unless told otherwise:
+ * an unset mode is `safelist` there, `off` and `allow` are only ever chosen
+ * explicitly, and `safelist` without a manifest would refuse everything.
+ */
+function persistedDocumentsModeOf(source: NodeJS.ProcessEnv): PersistedDocumentsMode {
+  const chosen = source['PERSISTED_DOCUMENTS_MODE'];
+  if (chosen && (PERSISTED_DOCUMENTS_MODES as readonly string[]).includes(chosen))
+    return chosen as PersistedDocumentsMode;
+  return source['NODE_ENV'] === 'production' ? 'safelist' : 'allow';
+}
+
+function persistedDocumentsProblems(source: NodeJS.ProcessEnv): string[] {
+  if (persistedDocumentsModeOf(source) !== 'safelist' || source['PERSISTED_DOCUMENTS_MANIFEST']) return [];
+  return [
+    source['PERSISTED_DOCUMENTS_MODE']
+      ? 'PERSISTED_DOCUMENTS_MANIFEST: required with PERSISTED_DOCUMENTS_MODE=safelist (a file path or URL)'
+      : 'PERSISTED_DOCUMENTS_MANIFEST: required in production, where PERSISTED_DOCUMENTS_MODE defaults to safelist ' +
+        '(or set PERSISTED_DOCUMENTS_MODE=allow or off on purpose)',
+  ];
 }

@@ -39,6 +39,19 @@ async function main(): Promise<void> {
         maxBatchSize: env.MAX_BATCH_SIZE,
       },
       trustProxy: env.TRUST_PROXY,
+      persistedDocuments: {
+        mode: env.persistedDocumentsMode,
+        ...(env.PERSISTED_DOCUMENTS_MANIFEST
+          ? {
+              manifest: /^https?:\/\//i.test(env.PERSISTED_DOCUMENTS_MANIFEST)
+                ? env.PERSISTED_DOCUMENTS_MANIFEST
+                : repoPath(env.PERSISTED_DOCUMENTS_MANIFEST),
+            }
+          : {}),
+        reloadIntervalMs: env.PERSISTED_DOCUMENTS_RELOAD_INTERVAL_MS,
+        apqTtlSeconds: env.APQ_TTL_SECONDS,
+        getMaxAgeSeconds: env.GET_CACHE_MAX_AGE_SECONDS,
+      },
     },
     env.GATEWAY_PORT,
     env.GATEWAY_HOST,

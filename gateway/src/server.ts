@@ -12,6 +12,7 @@ import { createAccessControl, supergraphForQueryPlanner } from './access-control
 import { createAccessTokenVerifier, createAuthenticator, createCredentialResolver } from './authenticate.ts';
 import { createCors } from './cors.ts';
 import { createOperationLimits, type OperationLimits } from './operation-limits.ts';
+import { createPersistedDocuments, type PersistedDocumentsOptions } from './persisted-documents.ts';
 import { SubgraphDataSource, type SubgraphFetchContext } from './subgraph-data-source.ts';
 import { valueCompletionPlugin } from './value-completion.ts';
 
@@ -46,6 +47,8 @@ export interface GatewayOptions {
   fieldSuggestions?: boolean;
   /** Depth, alias, root-field, directive, token, cost and batch limits, checked before Apollo parses. Defaults: `DEFAULT_OPERATION_LIMITS`. */
   operationLimits?: Partial<OperationLimits>;
+  /** Trusted documents (a manifest) and APQ; see docs/persisted-queries.md. Default: mode `allow`, no manifest, APQ in process. */
+  persistedDocuments?: PersistedDocumentsOptions;
   /** API key / session cache lifetime (revocation delay). Default 5 s. */
   credentialCacheTtlMs?: number;
   /** Cache lifetime of unknown/revoked credentials. Default 1 s. */
@@ -191,6 +194,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     production,
     introspection: options.introspection ?? !production,
   });
+  const persistedDocuments = await createPersistedDocuments(options.persistedDocuments);
   const jwksSource = options.auth?.jwks
     ? { jwks: options.auth.jwks }
     : options.auth?.jwksUrl
@@ -238,11 +242,13 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     introspection: options.introspection ?? !production,
     includeStacktraceInErrorResponses: false,
     formatError: formatGatewayError,
+    persistedQueries: persistedDocuments.apolloOption,
     hideSchemaDetailsFromClientErrors: !(options.fieldSuggestions ?? !production),
     parseOptions: operationLimits.parseOptions,
     allowBatchedHttpRequests: operationLimits.allowBatchedHttpRequests,
     plugins: [
       operationLimits.plugin,
+      persistedDocuments.plugin,
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       accessControl.plugin,
       valueCompletionPlugin(),
@@ -276,6 +282,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
       },
     },
     context: async (req, body) => {
+      persistedDocuments.checkHttpRequest(req, body);
       operationLimits.checkHttpRequest(req, body);
       const requestId = requestIds.get(req) ?? randomUUID();
       const identity = {
@@ -301,6 +308,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
       (stopping ??= (async () => {
         await closeServer(server);
         await apollo.stop();
+        persistedDocuments.stop();
       })()),
   };
 }
