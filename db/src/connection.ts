@@ -9,7 +9,11 @@ export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite
 export interface DatabaseOptions {
   /** The PostgreSQL schema this Kysely instance is bound to (`withSchema`, and `search_path` on pg). */
   schema: string;
-  /** Abort any statement running longer than this (pg only). Default 15 s. */
+  /**
+   * Abort any statement running longer than this (pg only). Default 8 s: below
+   * the gateway's subgraph timeout (10 s), so a query does not outlive the
+   * answer its client already has (docs/services.md, timeouts).
+   */
   statementTimeoutMs?: number;
   /** Give up acquiring a connection after this long. Default 5 s. */
   connectionTimeoutMs?: number;
@@ -50,7 +54,7 @@ export function createDatabase<DB>(target: DatabaseTarget, options: DatabaseOpti
     max: options.poolMax ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
-    statement_timeout: options.statementTimeoutMs ?? 15_000,
+    statement_timeout: options.statementTimeoutMs ?? 8_000,
     options: `-c search_path=${quoteIdent(options.schema)},public`,
     application_name: `supergraph:${options.schema}`,
   });

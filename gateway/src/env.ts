@@ -22,6 +22,7 @@ const schema = z.object({
   CREDENTIAL_CACHE_TTL_MS: positiveInt(5_000),
   CREDENTIAL_NEGATIVE_CACHE_TTL_MS: positiveInt(1_000),
   SUBGRAPH_TIMEOUT_MS: positiveInt(10_000),
+  REQUEST_TIMEOUT_MS: positiveInt(15_000),
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
   // Operation limits (operation-limits.ts); the defaults live there, so unset means "the default".
   MAX_DEPTH: z.coerce.number().int().positive().optional(),
@@ -57,13 +58,19 @@ export type GatewayEnv = Readonly<
 /**
  * Reads the gateway's configuration once. Production refuses to start, naming
  * every problem at once: no or unusable internal signing key, wildcard or empty
- * CORS origins, no JWKS URL, introspection switched on.
+ * CORS origins, no JWKS URL, introspection switched on. Anywhere, the subgraph
+ * timeout must be below the request timeout.
  */
 export function parseGatewayEnv(source: NodeJS.ProcessEnv = process.env): GatewayEnv {
   const problems = policyProblems(source);
   const result = schema.safeParse(source);
   if (!result.success) {
     problems.unshift(...result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+  }
+  if (result.success && result.data.SUBGRAPH_TIMEOUT_MS >= result.data.REQUEST_TIMEOUT_MS) {
+    problems.push(
+      `SUBGRAPH_TIMEOUT_MS (${result.data.SUBGRAPH_TIMEOUT_MS}) must be below REQUEST_TIMEOUT_MS (${result.data.REQUEST_TIMEOUT_MS})`,
+    );
   }
   if (!result.success || problems.length > 0) {
     throw new EnvError(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);

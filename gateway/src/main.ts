@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       credentialCacheTtlMs: env.CREDENTIAL_CACHE_TTL_MS,
       negativeCredentialCacheTtlMs: env.CREDENTIAL_NEGATIVE_CACHE_TTL_MS,
       subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
       maxBodyBytes: env.MAX_BODY_BYTES,
       ...(env.FIELD_SUGGESTIONS !== undefined ? { fieldSuggestions: env.FIELD_SUGGESTIONS } : {}),
       operationLimits: {

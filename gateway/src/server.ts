@@ -14,6 +14,7 @@ import { createCors } from './cors.ts';
 import { createOperationLimits, type OperationLimits } from './operation-limits.ts';
 import { createPersistedDocuments, type PersistedDocumentsOptions } from './persisted-documents.ts';
 import { SubgraphDataSource, type SubgraphFetchContext } from './subgraph-data-source.ts';
+import { operationResolutionPlugin } from './operation-resolution.ts';
 import { valueCompletionPlugin } from './value-completion.ts';
 
 export interface GatewayOptions {
@@ -53,8 +54,10 @@ export interface GatewayOptions {
   credentialCacheTtlMs?: number;
   /** Cache lifetime of unknown/revoked credentials. Default 1 s. */
   negativeCredentialCacheTtlMs?: number;
-  /** Each subgraph fetch gives up after this long. Default 10 s. */
+  /** Each subgraph fetch gives up after this long. Default 10 s; must be below `requestTimeoutMs`. */
   subgraphTimeoutMs?: number;
+  /** A whole request gives up after this long with 504 `GATEWAY_TIMEOUT`. Default 15 s. */
+  requestTimeoutMs?: number;
   /** `/ready` gives each subgraph's `/health` this long. Default 1 s. */
   readyTimeoutMs?: number;
   /** Bigger request bodies get 413. Default 1 MiB. */
@@ -151,11 +154,22 @@ export function formatGatewayError(formatted: GraphQLFormattedError, error: unkn
     };
     return formatted.path ? { ...masked, path: formatted.path } : masked;
   }
+  if (!formatted.path && isCodelessClientError(error)) {
+    // Apollo's own refusals of a malformed request (e.g. an unsupported persisted-query version) carry no code of their own.
+    return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
+  }
   const masked = maskError(formatted, error, 'gateway');
   if (!masked.extensions) return masked;
   const extensions = { ...masked.extensions };
   for (const key of PRIVATE_EXTENSIONS) delete extensions[key];
   return { ...masked, extensions };
+}
+
+/** True for an error without a code that the request pipeline raised with a 4xx HTTP status (`extensions.http.status`). */
+function isCodelessClientError(error: unknown): boolean {
+  const extensions = (error as { extensions?: { code?: unknown; http?: { status?: unknown } } } | null)?.extensions;
+  const status = extensions?.http?.status;
+  return extensions?.code === undefined && typeof status === 'number' && status >= 400 && status < 500;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -187,6 +201,10 @@ export async function startGateway(options: GatewayOptions, port: number, host =
           : undefined));
 
   const subgraphTimeoutMs = options.subgraphTimeoutMs ?? 10_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+  // Nested, so a client gets the subgraph's error (and partial data) before its own deadline.
+  if (subgraphTimeoutMs >= requestTimeoutMs)
+    throw new Error(`subgraphTimeoutMs (${subgraphTimeoutMs}) must be below requestTimeoutMs (${requestTimeoutMs})`);
   const accessControl = createAccessControl(supergraph);
   const operationLimits = createOperationLimits({
     supergraph,
@@ -252,6 +270,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       accessControl.plugin,
       valueCompletionPlugin(),
+      operationResolutionPlugin(),
     ],
   });
   await apollo.start();
@@ -263,6 +282,8 @@ export async function startGateway(options: GatewayOptions, port: number, host =
   const server = createGraphQLHttpServer<GatewayContext>({
     apollo,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    requestTimeoutMs,
+    requestErrorsOkForJson: true,
     preflight: (req, res) => {
       const sent = header(req, 'x-request-id');
       const requestId = sent && REQUEST_ID.test(sent) ? sent : randomUUID();

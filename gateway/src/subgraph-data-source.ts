@@ -119,28 +119,44 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<SubgraphFetchCon
 }
 
 /**
+ * graphql-js's own wording for a value that did not coerce: a variable
+ * (`Variable "$at" got invalid value …`) or a literal (`Expected value of type
+ * "DateTime!", found …`). Only these are the client's mistake; anything else a
+ * subgraph answers with a 400 is its own failure and may quote SQL or stacks.
+ */
+const COERCION_MESSAGE = /^(?:Variable "\$[_A-Za-z]\w*" |Expected value of type "[^"\n]{1,200}", found )[^\n]{1,500}$/;
+
+/** Longest excerpt of a failed subgraph response body written to the log. */
+const MAX_LOGGED_BODY = 500;
+
+/**
  * The message of a 400 a subgraph sent because the client's input did not fit
  * (a custom scalar the gateway cannot check, e.g. an invalid `DateTime`
- * variable); null for any other failure.
+ * variable); null for any other failure, whose text never reaches the client.
  */
 function inputRejection(error: unknown): string | null {
-  const response = (error as { extensions?: { response?: { status?: number; body?: unknown } } } | null)?.extensions
-    ?.response;
+  const response = responseOf(error);
   if (response?.status !== 400) return null;
   const errors = (response.body as { errors?: unknown } | null)?.errors;
   if (!Array.isArray(errors) || errors.length === 0) return null;
-  const first = errors[0] as { message?: unknown; extensions?: { code?: unknown } };
-  const code = first.extensions?.code;
-  if ((code !== 'BAD_USER_INPUT' && code !== 'GRAPHQL_VALIDATION_FAILED') || typeof first.message !== 'string')
-    return null;
-  return first.message;
+  const first = errors[0] as { message?: unknown; extensions?: { code?: unknown } } | null;
+  const code = first?.extensions?.code;
+  if (code !== 'BAD_USER_INPUT' && code !== 'GRAPHQL_VALIDATION_FAILED') return null;
+  return typeof first?.message === 'string' && COERCION_MESSAGE.test(first.message) ? first.message : null;
+}
+
+function responseOf(error: unknown): { status?: number; body?: unknown } | undefined {
+  return (error as { extensions?: { response?: { status?: number; body?: unknown } } } | null)?.extensions?.response;
 }
 
 function describeFailure(error: unknown): { message: string; log: string } {
   const name = (error as { name?: string } | null)?.name;
-  const status = (error as { extensions?: { response?: { status?: number } } } | null)?.extensions?.response?.status;
+  const response = responseOf(error);
   if (name === 'TimeoutError' || name === 'AbortError') return { message: 'timed out', log: 'timeout' };
-  if (status !== undefined) return { message: 'failed', log: `HTTP ${status}` };
+  if (response?.status !== undefined) {
+    const body = typeof response.body === 'string' ? response.body : JSON.stringify(response.body ?? '');
+    return { message: 'failed', log: `HTTP ${response.status}: ${body.slice(0, MAX_LOGGED_BODY)}` };
+  }
   const cause = (error as { cause?: { code?: string } } | null)?.cause?.code;
   if (error instanceof TypeError)
     return { message: 'is unavailable', log: `${error.message}${cause ? ` (${cause})` : ''}` };

@@ -29,7 +29,32 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
   /** Runs first on every request (CORS); return true when it answered the request itself. */
   preflight?: (req: IncomingMessage, res: ServerResponse) => boolean;
   graphqlPath?: string;
+  /**
+   * A GraphQL request that has no answer after this long (context included)
+   * gets 504 `GATEWAY_TIMEOUT`, so a client never waits longer than the edge
+   * promises. The work itself runs on (each subgraph fetch has its own, shorter
+   * timeout). Default: none.
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Answer 200 rather than 400 when a well-formed request fails parsing,
+   * validation, operation resolution or variable coercion and the client
+   * explicitly accepts `application/json`: the GraphQL-over-HTTP spec's SHOULD
+   * for that media type (legacy clients read `errors` only from a 200).
+   * `application/graphql-response+json`, a missing `Accept` and wildcards keep
+   * Apollo's 4xx; malformed requests (`BAD_REQUEST`, CSRF refusals included)
+   * keep their 400. Default: off (subgraphs keep answering the gateway 400s).
+   */
+  requestErrorsOkForJson?: boolean;
 }
+
+/** The codes of GraphQL request errors (the request was well-formed, the operation was not). */
+export const REQUEST_ERROR_CODES: ReadonlySet<string> = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_USER_INPUT',
+]);
 
 /**
  * A plain `node:http` server in front of Apollo Server: exact routes first,
@@ -62,17 +87,30 @@ export function createGraphQLHttpServer<TContext extends BaseContext>(
     }
     const method = (req.method ?? 'GET').toUpperCase();
     const body = method === 'POST' ? await readJsonBody(req, maxBodyBytes) : undefined;
-    const context = await options.context(req, body);
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const response = await options.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method, headers, search: url.search, body },
-      context: async () => context,
-    });
+    const execution = (async () => {
+      const context = await options.context(req, body);
+      return options.apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method, headers, search: url.search, body },
+        context: async () => context,
+      });
+    })();
+    const response = await withRequestTimeout(execution, options.requestTimeoutMs);
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
+    if (
+      options.requestErrorsOkForJson &&
+      res.statusCode === 400 &&
+      response.body.kind === 'complete' &&
+      /^application\/json\b/i.test(response.headers.get('content-type') ?? '') &&
+      acceptsJsonExplicitly(req.headers.accept) &&
+      isRequestErrorResult(response.body.string)
+    ) {
+      res.statusCode = 200;
+    }
     if (response.body.kind === 'complete') {
       res.end(response.body.string);
       return;
@@ -81,6 +119,46 @@ export function createGraphQLHttpServer<TContext extends BaseContext>(
     res.end();
   }
   return server;
+}
+
+/** Resolves to `work`'s result, or rejects with 504 GATEWAY_TIMEOUT once `timeoutMs` has passed. */
+async function withRequestTimeout<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      console.error(`[http] request gave up after ${timeoutMs} ms`);
+      reject(new HttpError(504, 'GATEWAY_TIMEOUT', 'The request took too long; try again later'));
+    }, timeoutMs);
+  });
+  // The abandoned work may still fail; its error is no longer anyone's to answer.
+  work.catch(() => {});
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** True when `Accept` names `application/json` itself (not through a wildcard) with a non-zero quality. */
+export function acceptsJsonExplicitly(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((range) => {
+    const [type, ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    if (type !== 'application/json') return false;
+    const quality = parameters.find((parameter) => parameter.startsWith('q='));
+    return quality === undefined || Number(quality.slice(2)) > 0;
+  });
+}
+
+/** A GraphQL response with no `data` whose every error is a request error (see {@link REQUEST_ERROR_CODES}). */
+function isRequestErrorResult(text: string): boolean {
+  try {
+    const result = JSON.parse(text) as { data?: unknown; errors?: Array<{ extensions?: { code?: unknown } }> };
+    if (result.data !== undefined || !Array.isArray(result.errors) || result.errors.length === 0) return false;
+    return result.errors.every((error) => REQUEST_ERROR_CODES.has(String(error.extensions?.code)));
+  } catch {
+    return false;
+  }
 }
 
 /** Reads and parses a JSON body, refusing more than `maxBytes` (413) or malformed JSON (400). */
