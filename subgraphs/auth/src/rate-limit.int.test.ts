@@ -28,9 +28,13 @@ afterAll(async () => {
   await harness?.stop();
 });
 
-/** A fresh address per call, so tests sharing the harness (and its Redis prefix) never share a bucket. */
+/**
+ * A fresh address in a /64 of its own per call, so tests sharing the harness
+ * (and its Redis prefix) never share a bucket, nor a network for the
+ * per-account login backoff (which groups IPv6 clients by /64).
+ */
 function newIp(): string {
-  return `2001:db8::${randomInt(1, 0xffff).toString(16)}:${randomInt(1, 0xffff).toString(16)}`;
+  return `2001:db8:${randomInt(1, 0xffff).toString(16)}:${randomInt(1, 0xffff).toString(16)}::1`;
 }
 
 function anonymousFrom(clientIp: string): Identity {

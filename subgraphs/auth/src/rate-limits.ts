@@ -1,20 +1,31 @@
 import {
   checkRateLimit,
+  rateLimiterUnavailable,
   rateLimitRulesFromSdl,
+  warnStoreError,
   type RateLimitDecision,
   type RateLimiterOptions,
   type RateLimitRule,
 } from '@supergraph/kit';
-import { ErrorCode, rateLimited, type Identity, type Redis } from '@supergraph/platform';
-import { GraphQLError, type DocumentNode, type GraphQLFieldResolver } from 'graphql';
+import { rateLimited, type Identity, type Redis } from '@supergraph/platform';
+import type { DocumentNode, GraphQLFieldResolver } from 'graphql';
+import { createLoginBackoff, withLoginBackoff, type LoginBackoffPolicy } from './login-backoff.ts';
 
 /**
  * How `startAuthSubgraph` limits: per-field replacements of the SDL's
  * `@rateLimit` values by coordinate (`{ 'Mutation.login': { max: 20 } }`), a
  * Redis key prefix, what to do when Redis fails, or `disabled` (tests and
  * benchmarks only; production refuses it).
+ *
+ * `onStoreError` defaults to `deny` here (kit's default is `allow`): every
+ * limited auth field (register, login, refresh, createApiKey) guards
+ * password guessing or credential minting, so while Redis is down they answer
+ * SERVICE_UNAVAILABLE rather than run unlimited.
  */
-export type AuthRateLimits = Pick<RateLimiterOptions, 'prefix' | 'overrides' | 'disabled' | 'onStoreError'>;
+export type AuthRateLimits = Pick<RateLimiterOptions, 'prefix' | 'overrides' | 'disabled' | 'onStoreError'> & {
+  /** Replaces parts of `DEFAULT_LOGIN_BACKOFF`, the per-account backoff on `login` (off with `disabled`). */
+  loginBackoff?: Partial<LoginBackoffPolicy>;
+};
 
 export const AUTH_RATE_LIMIT_PREFIX = 'supergraph:rl:auth:';
 
@@ -27,7 +38,9 @@ export function clientIpBucket(identity: Identity): string {
  * Counts every call of a field carrying `@rateLimit` in `typeDefs` per client
  * IP before it runs, with the kit's atomic sliding window in Redis; over the
  * limit it throws RATE_LIMITED with `extensions.retryAfterSeconds`. Refused
- * calls are not counted.
+ * calls are not counted. Without Redis it fails closed (SERVICE_UNAVAILABLE)
+ * unless `onStoreError: 'allow'`. `login` also gets the per-account backoff
+ * of `login-backoff.ts`.
  *
  * Why not kit's `withRateLimits`: it keys signed-in callers by user and
  * multiplies `max` by tier. These fields guard account creation and password
@@ -55,6 +68,13 @@ export function withClientIpRateLimits<TResolvers extends object>(
   if (options.disabled) return resolvers;
   // Generated `Resolvers` interfaces have no index signature; by type name is how this walks them.
   const wrapped: Record<string, unknown> = { ...(resolvers as Record<string, unknown>) };
+  const mutations = wrapped['Mutation'] as Record<string, unknown> | undefined;
+  if (typeof mutations?.['login'] === 'function') {
+    const backoff = createLoginBackoff(redis, options.prefix ?? AUTH_RATE_LIMIT_PREFIX, options.loginBackoff);
+    const login = mutations['login'] as Parameters<typeof withLoginBackoff>[0];
+    // Inside the per-IP limit: every attempt spends IP budget first, refused ones included.
+    wrapped['Mutation'] = { ...mutations, login: withLoginBackoff(login, backoff, options.onStoreError === 'allow') };
+  }
   for (const rule of rules) {
     const [typeName, fieldName] = rule.coordinate.split('.') as [string, string];
     const typeResolvers = wrapped[typeName] as Record<string, unknown> | undefined;
@@ -78,15 +98,12 @@ async function enforce(rule: RateLimitRule, identity: Identity, redis: Redis, op
   try {
     decision = await checkRateLimit(redis, key, rule.max, rule.windowMs);
   } catch (error) {
-    console.error(
-      `[auth] rate-limit store error on ${rule.coordinate}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-    if (options.onStoreError === 'deny') {
-      throw new GraphQLError('Rate limiting is unavailable; try again shortly', {
-        extensions: { code: ErrorCode.ServiceUnavailable },
-      });
+    if (options.onStoreError === 'allow') {
+      warnStoreError(rule.coordinate, error, 'not enforcing the limit (failing open)');
+      return;
     }
-    return;
+    warnStoreError(rule.coordinate, error, 'refusing calls until it is back (failing closed)');
+    throw rateLimiterUnavailable();
   }
   if (!decision.allowed) throw rateLimited(decision.retryAfterMs / 1000, rule.message);
 }

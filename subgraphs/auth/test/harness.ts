@@ -40,6 +40,7 @@ export const ROOMY_RATE_LIMITS: AuthRateLimits = {
     'Mutation.register': { max: 10_000 },
     'Mutation.login': { max: 10_000 },
     'Mutation.refresh': { max: 10_000 },
+    'Mutation.createApiKey': { max: 10_000 },
   },
 };
 

@@ -210,7 +210,11 @@ export interface RateLimiterOptions {
   overrides?: Readonly<Record<string, { max?: number; windowMs?: number }>>;
   /** Turns enforcement off (benchmarks); never in production. */
   disabled?: boolean;
-  /** When Redis fails: `allow` (default, logged) keeps the API up, `deny` answers SERVICE_UNAVAILABLE. */
+  /**
+   * When Redis fails: `allow` (default) keeps the field working unlimited and
+   * logs a warning; `deny` answers SERVICE_UNAVAILABLE (for fields where an
+   * unlimited caller does harm, such as password guessing).
+   */
   onStoreError?: 'allow' | 'deny';
 }
 
@@ -271,17 +275,41 @@ async function enforceRule(
   try {
     decision = await checkRateLimit(options.redis, key, max, windowMs, cost);
   } catch (error) {
-    console.error(
-      `[rate-limit] store error on ${rule.coordinate}: ${error instanceof Error ? error.message : String(error)}`,
-    );
     if (options.onStoreError === 'deny') {
-      throw new GraphQLError('Rate limiting is unavailable; try again shortly', {
-        extensions: { code: ErrorCode.ServiceUnavailable },
-      });
+      warnStoreError(rule.coordinate, error, 'refusing calls');
+      throw rateLimiterUnavailable();
     }
+    warnStoreError(rule.coordinate, error, 'not enforcing the limit (failing open)');
     return;
   }
   if (!decision.allowed) throw rateLimited(decision.retryAfterMs / 1000, rule.message);
+}
+
+/**
+ * SERVICE_UNAVAILABLE for a limited field whose limiter cannot reach Redis and
+ * that must not run unlimited (fail closed).
+ */
+export function rateLimiterUnavailable(): GraphQLError {
+  return new GraphQLError(
+    'Temporarily unavailable: the rate limiter cannot be reached and this operation is not allowed without it; try again shortly',
+    { extensions: { code: ErrorCode.ServiceUnavailable } },
+  );
+}
+
+const STORE_WARNING_INTERVAL_MS = 10_000;
+const lastStoreWarning = new Map<string, number>();
+
+/**
+ * Logs a limiter's store failure, at most once per 10 s per field: during an
+ * outage every call fails the same way, and the Redis client already logged
+ * the outage itself.
+ */
+export function warnStoreError(coordinate: string, error: unknown, consequence: string): void {
+  const now = Date.now();
+  if (now - (lastStoreWarning.get(coordinate) ?? 0) < STORE_WARNING_INTERVAL_MS) return;
+  lastStoreWarning.set(coordinate, now);
+  const message = error instanceof Error ? error.message : String(error);
+  console.warn(`[rate-limit] Redis unavailable for ${coordinate} (${message}); ${consequence}`);
 }
 
 /** Parses `pro=5,enterprise=20` (env) into tier multipliers. */
