@@ -5,6 +5,8 @@ export * from './http.ts';
 export * from './identity.ts';
 export * from './internal-token.ts';
 export * from './keys.ts';
+export * from './rate-counter.ts';
 export * from './redis.ts';
 export * from './shutdown.ts';
 export * from './repo.ts';
+export * from './revocations.ts';

@@ -12,11 +12,11 @@
  * write cannot refuse), its directive is a graphql-tools v7
  * `SchemaDirectiveVisitor` that `buildSubgraphSchema` does not run, and it
  * reports a message but no retry time. So we keep its SDL (same arguments,
- * `window` in `ms` syntax) and count with one Lua script instead: trim the
- * sliding window, count, admit or refuse, all inside Redis, timed by Redis'
- * own clock so every process agrees.
+ * `window` in `ms` syntax) and count with one Lua script instead (platform's
+ * `checkRateLimit`, which the gateway's budgets share): trim the sliding
+ * window, count, admit or refuse, all inside Redis, timed by Redis' own clock
+ * so every process agrees.
  */
-import { randomUUID } from 'node:crypto';
 import {
   defaultFieldResolver,
   GraphQLError,
@@ -26,8 +26,11 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { Redis } from 'ioredis';
-import { ErrorCode, rateLimited } from '@supergraph/platform';
+import { checkRateLimit, ErrorCode, rateLimited, type RateLimitDecision } from '@supergraph/platform';
 import type { Identity, Tier } from '@supergraph/platform';
+
+// The counter moved to platform so the gateway's budgets share it; kit's API stays the same.
+export { checkRateLimit, type RateLimitDecision } from '@supergraph/platform';
 
 /** Declare this in a subgraph SDL that uses `@rateLimit`; it stays subgraph-local (not composed). */
 export const RATE_LIMIT_DIRECTIVE_SDL =
@@ -39,95 +42,6 @@ export const DEFAULT_TIER_MULTIPLIERS: Readonly<Record<Tier, number>> = Object.f
   pro: 5,
   enterprise: 20,
 });
-
-export interface RateLimitDecision {
-  allowed: boolean;
-  /** Calls counted in the window after this one (or at refusal). */
-  count: number;
-  limit: number;
-  /** 0 when allowed; otherwise how long until enough calls leave the window. */
-  retryAfterMs: number;
-}
-
-/**
- * Sliding-window log in a sorted set: KEYS[1] the counter, ARGV = window ms,
- * max, cost, member prefix. Redis runs a script atomically, so concurrent
- * callers (any process) are serialised here. TIME before the first write is
- * allowed since Redis 5 (effects replication).
- */
-const SLIDING_WINDOW_LUA = `
-local key = KEYS[1]
-local window = tonumber(ARGV[1])
-local max = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-local count = redis.call('ZCARD', key)
-if count + cost <= max then
-  for i = 1, cost do
-    redis.call('ZADD', key, now, ARGV[4] .. ':' .. i)
-  end
-  redis.call('PEXPIRE', key, window)
-  return {1, count + cost, 0}
-end
-local retry = window
-if cost <= max and count > 0 then
-  local index = count + cost - max - 1
-  local entry = redis.call('ZRANGE', key, index, index, 'WITHSCORES')
-  if entry[2] then retry = tonumber(entry[2]) + window - now end
-end
-return {0, count, retry}
-`;
-
-const COMMAND = 'supergraphRateLimit';
-
-type RateLimitRedis = Redis & {
-  [COMMAND](
-    key: string,
-    windowMs: number,
-    max: number,
-    cost: number,
-    member: string,
-  ): Promise<[number, number, number]>;
-};
-
-function withCommand(redis: Redis): RateLimitRedis {
-  const client = redis as RateLimitRedis;
-  if (typeof client[COMMAND] !== 'function') {
-    redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: SLIDING_WINDOW_LUA });
-  }
-  return client;
-}
-
-/**
- * Atomically counts `cost` calls against `max` per sliding `windowMs` under
- * `key`. Refused calls are not counted, so a client that keeps hammering gets
- * in again as soon as its old calls leave the window. Works against Redis and
- * ioredis-mock (which runs Lua too).
- *
- * @example
- * const { allowed, retryAfterMs } = await checkRateLimit(redis, 'rl:login:ip:1.2.3.4', 10, 3_600_000);
- */
-export async function checkRateLimit(
-  redis: Redis,
-  key: string,
-  max: number,
-  windowMs: number,
-  cost = 1,
-): Promise<RateLimitDecision> {
-  if (!Number.isInteger(max) || max < 0) throw new RangeError(`max must be a non-negative integer, got ${max}`);
-  if (!Number.isInteger(windowMs) || windowMs < 1)
-    throw new RangeError(`windowMs must be a positive integer, got ${windowMs}`);
-  const [allowed, count, retry] = await withCommand(redis)[COMMAND](
-    key,
-    windowMs,
-    max,
-    Math.max(1, cost),
-    randomUUID(),
-  );
-  return { allowed: Number(allowed) === 1, count: Number(count), limit: max, retryAfterMs: Math.max(0, Number(retry)) };
-}
 
 const WINDOW = /^(\d+)\s*(ms|s|m|h|d)?$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
