@@ -36,7 +36,11 @@ export function createCors(origins: readonly string[]) {
     const permitted = isAllowed(origin);
     if (permitted) {
       res.setHeader('access-control-allow-origin', origin);
-      res.setHeader('access-control-expose-headers', 'x-request-id, retry-after');
+      // Browser clients may read the budget headers (budgets.ts) to pace themselves.
+      res.setHeader(
+        'access-control-expose-headers',
+        'x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, ratelimit-policy',
+      );
     }
     if (!isPreflight) return false;
     if (!permitted) {

@@ -41,6 +41,7 @@ describe('parseGatewayEnv', () => {
       'GATEWAY_INTERNAL_PRIVATE_KEY',
       'CORS_ORIGINS',
       'AUTH_JWKS_URL',
+      'REDIS_URL',
       'INTROSPECTION',
       'GATEWAY_PORT',
     ]) {
@@ -65,6 +66,7 @@ describe('parseGatewayEnv', () => {
       GATEWAY_INTERNAL_PRIVATE_KEY: privateKeyPem,
       CORS_ORIGINS: 'https://app.example.com',
       AUTH_JWKS_URL: 'https://auth.internal/.well-known/jwks.json',
+      REDIS_URL: 'redis://redis.internal:6379',
       PERSISTED_DOCUMENTS_MANIFEST: 'clients/mobile/persisted-query-manifest.json',
     });
     expect(env.CORS_ORIGINS).toEqual(['https://app.example.com']);
@@ -94,5 +96,36 @@ describe('parseGatewayEnv', () => {
 
   it('rejects malformed origins', () => {
     expect(() => parseGatewayEnv({ CORS_ORIGINS: 'app.example.com' })).toThrow(/not an origin/);
+  });
+
+  it('trusts no proxy hop by default; the deprecated TRUST_PROXY=true reads as one hop, with a warning', () => {
+    expect(parseGatewayEnv({})).toMatchObject({ TRUSTED_PROXY_HOPS: 0, warnings: [] });
+    expect(parseGatewayEnv({ TRUSTED_PROXY_HOPS: '2' })).toMatchObject({ TRUSTED_PROXY_HOPS: 2, warnings: [] });
+    const legacy = parseGatewayEnv({ TRUST_PROXY: 'true' });
+    expect(legacy.TRUSTED_PROXY_HOPS).toBe(1);
+    expect(legacy.warnings).toEqual([expect.stringMatching(/TRUST_PROXY is deprecated.*TRUSTED_PROXY_HOPS=1/)]);
+    expect(() => parseGatewayEnv({ TRUST_PROXY: 'true', TRUSTED_PROXY_HOPS: '2' })).toThrow(/TRUST_PROXY: deprecated/);
+    expect(() => parseGatewayEnv({ TRUSTED_PROXY_HOPS: '-1' })).toThrow(/TRUSTED_PROXY_HOPS/);
+  });
+
+  it('reads the admin allowlist and tier budgets, naming every bad entry', () => {
+    const env = parseGatewayEnv({
+      ADMIN_IP_ALLOWLIST: '10.0.0.0/8, 2001:db8::/32',
+      BUDGET_PER_MINUTE: 'free=30',
+      BUDGET_PER_DAY: 'pro=50000,enterprise=0',
+    });
+    expect(env.ADMIN_IP_ALLOWLIST).toEqual(['10.0.0.0/8', '2001:db8::/32']);
+    expect(env.budgetTiers).toEqual({ free: { perMinute: 30 }, pro: { perDay: 50_000 }, enterprise: { perDay: 0 } });
+    expect(env.BUDGETS_ENABLED).toBe(true);
+    expect(parseGatewayEnv({ BUDGETS_ENABLED: 'false' }).BUDGETS_ENABLED).toBe(false);
+    let message = '';
+    try {
+      parseGatewayEnv({ ADMIN_IP_ALLOWLIST: '10.0.0.0/40', BUDGET_PER_MINUTE: 'gold=1', BUDGET_PER_DAY: 'free=x' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/ADMIN_IP_ALLOWLIST: not a CIDR range: "10\.0\.0\.0\/40"/);
+    expect(message).toMatch(/BUDGET_PER_MINUTE: invalid tier limit "gold=1"/);
+    expect(message).toMatch(/BUDGET_PER_DAY: invalid tier limit "free=x"/);
   });
 });

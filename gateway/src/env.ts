@@ -1,6 +1,8 @@
 import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
-import { EnvError, envPrefix, flag, nodeEnv, optionalUrl, port } from '@supergraph/platform';
+import { EnvError, envPrefix, flag, nodeEnv, optionalUrl, port, type Tier } from '@supergraph/platform';
+import { parseTierLimits, tierBudgetsFromLimits, type TierBudget } from './budgets.ts';
+import { createAddressAllowlist, splitCidrList } from './client-address.ts';
 import { PERSISTED_DOCUMENTS_MODES, type PersistedDocumentsMode } from './persisted-documents.ts';
 
 const positiveInt = (defaultValue: number) => z.coerce.number().int().positive().default(defaultValue);
@@ -37,7 +39,15 @@ const schema = z.object({
     .string()
     .optional()
     .transform((value) => (value === undefined || value === '' ? undefined : /^(1|true|yes|on)$/i.test(value))),
+  REDIS_URL: optionalUrl,
+  ACCESS_TOKEN_MAX_AGE_SECONDS: positiveInt(3_600),
+  /** Deprecated for TRUSTED_PROXY_HOPS; `true` reads as one hop for one release. */
   TRUST_PROXY: flag(false),
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(32).optional(),
+  ADMIN_IP_ALLOWLIST: z.string().default(''),
+  BUDGETS_ENABLED: flag(true),
+  BUDGET_PER_MINUTE: z.string().default(''),
+  BUDGET_PER_DAY: z.string().default(''),
   DATA_DIR: z.string().min(1).default('.data'),
   // Persisted queries (persisted-documents.ts, docs/persisted-queries.md). Unset mode: safelist in production, allow elsewhere.
   PERSISTED_DOCUMENTS_MODE: z.enum(PERSISTED_DOCUMENTS_MODES).optional(),
@@ -48,8 +58,16 @@ const schema = z.object({
 });
 
 export type GatewayEnv = Readonly<
-  Omit<z.infer<typeof schema>, 'CORS_ORIGINS'> & {
+  Omit<z.infer<typeof schema>, 'CORS_ORIGINS' | 'TRUSTED_PROXY_HOPS' | 'ADMIN_IP_ALLOWLIST'> & {
     CORS_ORIGINS: readonly string[];
+    /** Resolved: TRUSTED_PROXY_HOPS, else 1 for the deprecated TRUST_PROXY=true, else 0. */
+    TRUSTED_PROXY_HOPS: number;
+    /** The CIDR ranges, validated. Empty: no allowlist. */
+    ADMIN_IP_ALLOWLIST: readonly string[];
+    /** BUDGET_PER_MINUTE and BUDGET_PER_DAY, parsed and merged per tier. */
+    budgetTiers: Partial<Record<Tier, Partial<TierBudget>>>;
+    /** Deprecations to log at start-up. */
+    warnings: readonly string[];
     /** PERSISTED_DOCUMENTS_MODE, else `safelist` in production and `allow` elsewhere. */
     persistedDocumentsMode: PersistedDocumentsMode;
   }
@@ -58,7 +76,7 @@ export type GatewayEnv = Readonly<
 /**
  * Reads the gateway's configuration once. Production refuses to start, naming
  * every problem at once: no or unusable internal signing key, wildcard or empty
- * CORS origins, no JWKS URL, introspection switched on. Anywhere, the subgraph
+ * CORS origins, no JWKS URL, no REDIS_URL, introspection switched on. Anywhere, the subgraph
  * timeout must be below the request timeout.
  */
 export function parseGatewayEnv(source: NodeJS.ProcessEnv = process.env): GatewayEnv {
@@ -76,9 +94,19 @@ export function parseGatewayEnv(source: NodeJS.ProcessEnv = process.env): Gatewa
     throw new EnvError(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   }
   const parsed = result.data;
+  const warnings: string[] = [];
+  if (parsed.TRUST_PROXY && parsed.TRUSTED_PROXY_HOPS === undefined)
+    warnings.push('TRUST_PROXY is deprecated and will be removed: set TRUSTED_PROXY_HOPS=1 instead (read as that now)');
   return Object.freeze({
     ...parsed,
     CORS_ORIGINS: splitOrigins(parsed.CORS_ORIGINS),
+    TRUSTED_PROXY_HOPS: parsed.TRUSTED_PROXY_HOPS ?? (parsed.TRUST_PROXY ? 1 : 0),
+    ADMIN_IP_ALLOWLIST: splitCidrList(parsed.ADMIN_IP_ALLOWLIST),
+    budgetTiers: tierBudgetsFromLimits(
+      parseTierLimits(parsed.BUDGET_PER_MINUTE),
+      parseTierLimits(parsed.BUDGET_PER_DAY),
+    ),
+    warnings,
     persistedDocumentsMode: persistedDocumentsModeOf(source),
   });
 }
@@ -122,6 +150,7 @@ function policyProblems(source: NodeJS.ProcessEnv): string[] {
     if (origin !== '*' && !isOrigin(origin))
       problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com`);
   }
+  problems.push(...edgeProblems(source));
   problems.push(...persistedDocumentsProblems(source));
   const key = source['GATEWAY_INTERNAL_PRIVATE_KEY'];
   if (key) {
@@ -133,8 +162,30 @@ function policyProblems(source: NodeJS.ProcessEnv): string[] {
     if (corsOrigins.length === 0) problems.push('CORS_ORIGINS: required in production (comma-separated origins)');
     if (corsOrigins.includes('*')) problems.push('CORS_ORIGINS: wildcard "*" is not allowed in production');
     if (!source['AUTH_JWKS_URL']) problems.push('AUTH_JWKS_URL: required in production');
+    if (!source['REDIS_URL'])
+      problems.push('REDIS_URL: required in production (revocations from auth reach the gateway through it)');
     if (/^(1|true|yes|on)$/i.test(source['INTROSPECTION'] ?? ''))
       problems.push('INTROSPECTION: must stay off in production');
+  }
+  return problems;
+}
+
+/** Proxy hops, the admin allowlist and the budgets: what their own parsers refuse. */
+function edgeProblems(source: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  if (source['TRUSTED_PROXY_HOPS'] && /^(1|true|yes|on)$/i.test(source['TRUST_PROXY'] ?? ''))
+    problems.push('TRUST_PROXY: deprecated; with TRUSTED_PROXY_HOPS set, remove it');
+  const checks: Array<[string, (text: string | undefined) => unknown]> = [
+    ['ADMIN_IP_ALLOWLIST', (text) => createAddressAllowlist(splitCidrList(text))],
+    ['BUDGET_PER_MINUTE', parseTierLimits],
+    ['BUDGET_PER_DAY', parseTierLimits],
+  ];
+  for (const [name, parseValue] of checks) {
+    try {
+      parseValue(source[name]);
+    } catch (error) {
+      problems.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
   return problems;
 }

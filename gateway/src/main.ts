@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { EnvError, importInternalSigningKey, loadOrCreateDevKeys, repoPath, stopOnSignals } from '@supergraph/platform';
+import {
+  createRedis,
+  EnvError,
+  importInternalSigningKey,
+  loadOrCreateDevKeys,
+  repoPath,
+  stopOnSignals,
+  subscribeToRevocations,
+} from '@supergraph/platform';
 import { parse } from 'graphql';
 import { parseGatewayEnv, subgraphUrlsFromEnv } from './env.ts';
+import { createRedisKeyValueCache } from './persisted-documents.ts';
 import { startGateway, subgraphsOf } from './server.ts';
 
 /** Service mode: one gateway process configured from the environment; SIGTERM drains and exits. */
@@ -14,6 +23,19 @@ async function main(): Promise<void> {
     env.GATEWAY_INTERNAL_PRIVATE_KEY?.replaceAll('\\n', '\n') ??
     (await loadOrCreateDevKeys(repoPath(env.DATA_DIR, 'dev-keys.json'))).internalPrivateKeyPem;
   const subgraphUrls = subgraphUrlsFromEnv(subgraphsOf(parse(supergraphSdl)).keys());
+  // Production requires REDIS_URL (env.ts); elsewhere a gateway without it hears of no revocation.
+  const redis = env.REDIS_URL ? await createRedis(env.REDIS_URL) : undefined;
+  const revocations = redis
+    ? await subscribeToRevocations(redis, { ttlMs: env.ACCESS_TOKEN_MAX_AGE_SECONDS * 1000 })
+    : undefined;
+  if (!revocations)
+    console.warn(
+      '[gateway] REDIS_URL is unset: access tokens stay valid after logout or deactivation until they expire',
+    );
+  for (const warning of env.warnings) console.warn(`[gateway] ${warning}`);
+  // Budgets count in the shared Redis; without REDIS_URL (never in production) each process counts alone, in process.
+  const budgetRedis = env.BUDGETS_ENABLED ? (redis ?? (await createRedis(undefined))) : undefined;
+  if (!env.BUDGETS_ENABLED) console.warn('[gateway] BUDGETS_ENABLED=false: no per-client request budgets');
   const gateway = await startGateway(
     {
       supergraphSdl,
@@ -39,7 +61,12 @@ async function main(): Promise<void> {
         defaultListSize: env.COST_DEFAULT_LIST_SIZE,
         maxBatchSize: env.MAX_BATCH_SIZE,
       },
-      trustProxy: env.TRUST_PROXY,
+      trustedProxyHops: env.TRUSTED_PROXY_HOPS,
+      adminIpAllowlist: env.ADMIN_IP_ALLOWLIST,
+      ...(budgetRedis ? { budgets: { redis: budgetRedis, tiers: env.budgetTiers } } : {}),
+      ...(revocations ? { revocations } : {}),
+      accessTokenMaxAgeSeconds: env.ACCESS_TOKEN_MAX_AGE_SECONDS,
+      // APQ registrations live in Redis when there is one (shared by every instance), else in Apollo's in-process LRU.
       persistedDocuments: {
         mode: env.persistedDocumentsMode,
         ...(env.PERSISTED_DOCUMENTS_MANIFEST
@@ -50,6 +77,7 @@ async function main(): Promise<void> {
             }
           : {}),
         reloadIntervalMs: env.PERSISTED_DOCUMENTS_RELOAD_INTERVAL_MS,
+        ...(redis ? { apqCache: createRedisKeyValueCache(redis) } : {}),
         apqTtlSeconds: env.APQ_TTL_SECONDS,
         getMaxAgeSeconds: env.GET_CACHE_MAX_AGE_SECONDS,
       },
@@ -58,7 +86,12 @@ async function main(): Promise<void> {
     env.GATEWAY_HOST,
   );
   console.log(`[gateway] listening on ${gateway.url} (${[...gateway.subgraphs.keys()].join(', ')})`);
-  stopOnSignals('gateway', () => gateway.stop());
+  stopOnSignals('gateway', async () => {
+    await gateway.stop();
+    await revocations?.close();
+    redis?.disconnect();
+    if (budgetRedis !== redis) budgetRedis?.disconnect();
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,15 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { Kind, parse, type ConstDirectiveNode, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import type { CryptoKey, JSONWebKeySet, KeyObject } from 'jose';
-import { closeServer, createGraphQLHttpServer, listen, maskError, sendJson, type Identity } from '@supergraph/platform';
+import {
+  closeServer,
+  createGraphQLHttpServer,
+  listen,
+  maskError,
+  sendJson,
+  type Identity,
+  type RevocationList,
+} from '@supergraph/platform';
 import { createAccessControl, supergraphForQueryPlanner } from './access-control.ts';
+import { adminAllowlistPlugin } from './admin-allowlist.ts';
 import { createAccessTokenVerifier, createAuthenticator, createCredentialResolver } from './authenticate.ts';
+import { applyBudgetVerdict, createBudgets, type BudgetOptions } from './budgets.ts';
+import { clientAddress, createAddressAllowlist } from './client-address.ts';
 import { createCors } from './cors.ts';
 import { createOperationLimits, type OperationLimits } from './operation-limits.ts';
 import { createPersistedDocuments, type PersistedDocumentsOptions } from './persisted-documents.ts';
@@ -50,8 +61,18 @@ export interface GatewayOptions {
   operationLimits?: Partial<OperationLimits>;
   /** Trusted documents (a manifest) and APQ; see docs/persisted-queries.md. Default: mode `allow`, no manifest, APQ in process. */
   persistedDocuments?: PersistedDocumentsOptions;
-  /** API key / session cache lifetime (revocation delay). Default 5 s. */
+  /** API key / session cache lifetime (revocation delay when no revocations reach the gateway). Default 5 s. */
   credentialCacheTtlMs?: number;
+  /**
+   * Revocations auth publishes (`subscribeToRevocations` over Redis, or the
+   * in-process list of the embedded launcher): access tokens issued before a
+   * revocation of their user or session are refused, and cached API-key and
+   * session identities are looked up again. The caller closes it. Without
+   * it, access tokens live until they expire.
+   */
+  revocations?: RevocationList | undefined;
+  /** Access tokens claiming a longer lifetime (`exp - iat`) are refused. Default 3,600 s. */
+  accessTokenMaxAgeSeconds?: number;
   /** Cache lifetime of unknown/revoked credentials. Default 1 s. */
   negativeCredentialCacheTtlMs?: number;
   /** Each subgraph fetch gives up after this long. Default 10 s; must be below `requestTimeoutMs`. */
@@ -62,8 +83,24 @@ export interface GatewayOptions {
   readyTimeoutMs?: number;
   /** Bigger request bodies get 413. Default 1 MiB. */
   maxBodyBytes?: number;
-  /** Take the client IP from `X-Forwarded-For` (behind a trusted load balancer only). */
-  trustProxy?: boolean;
+  /**
+   * How many proxies in front of the gateway append to `X-Forwarded-For`: the
+   * client is that many entries from the right (see `clientAddress`). Default
+   * 0: the connecting address, the header ignored.
+   */
+  trustedProxyHops?: number;
+  /**
+   * CIDR ranges (IPv4, IPv6) allowed to run operations that touch admin-scoped
+   * fields; from anywhere else they answer 403 FORBIDDEN before planning.
+   * Default: no allowlist.
+   */
+  adminIpAllowlist?: readonly string[];
+  /**
+   * Request budgets per client and tier (per minute and per day, shared by
+   * every gateway counting in the same Redis); over budget answers 429. Default:
+   * none (service mode turns them on).
+   */
+  budgets?: BudgetOptions;
 }
 
 export interface RunningGateway {
@@ -206,6 +243,11 @@ export async function startGateway(options: GatewayOptions, port: number, host =
   if (subgraphTimeoutMs >= requestTimeoutMs)
     throw new Error(`subgraphTimeoutMs (${subgraphTimeoutMs}) must be below requestTimeoutMs (${requestTimeoutMs})`);
   const accessControl = createAccessControl(supergraph);
+  const adminAllowlist = options.adminIpAllowlist?.length
+    ? createAddressAllowlist(options.adminIpAllowlist)
+    : undefined;
+  const budgets = options.budgets ? createBudgets(options.budgets) : undefined;
+  const trustedProxyHops = options.trustedProxyHops ?? 0;
   const operationLimits = createOperationLimits({
     supergraph,
     ...(options.operationLimits ? { limits: options.operationLimits } : {}),
@@ -224,6 +266,8 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     ? createAccessTokenVerifier({
         issuer: options.auth?.issuer ?? 'supergraph-auth',
         audience: options.auth?.audience ?? 'supergraph',
+        revocations: options.revocations,
+        ...(options.accessTokenMaxAgeSeconds !== undefined ? { maxAgeSeconds: options.accessTokenMaxAgeSeconds } : {}),
         ...jwksSource,
       })
     : undefined;
@@ -232,6 +276,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
         url: credentialSource.url,
         audience: credentialSource.audience,
         internalTokenKey: options.internalTokenKey,
+        revocations: options.revocations,
         ...(options.credentialCacheTtlMs !== undefined ? { ttlMs: options.credentialCacheTtlMs } : {}),
         ...(options.negativeCredentialCacheTtlMs !== undefined
           ? { negativeTtlMs: options.negativeCredentialCacheTtlMs }
@@ -269,6 +314,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
       persistedDocuments.plugin,
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       accessControl.plugin,
+      ...(adminAllowlist ? [adminAllowlistPlugin(accessControl.schema, adminAllowlist)] : []),
       valueCompletionPlugin(),
       operationResolutionPlugin(),
     ],
@@ -277,6 +323,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
 
   const cors = createCors(corsOrigins);
   const requestIds = new WeakMap<IncomingMessage, string>();
+  const responses = new WeakMap<IncomingMessage, ServerResponse>();
   const readyTimeoutMs = options.readyTimeoutMs ?? 1_000;
 
   const server = createGraphQLHttpServer<GatewayContext>({
@@ -288,6 +335,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
       const sent = header(req, 'x-request-id');
       const requestId = sent && REQUEST_ID.test(sent) ? sent : randomUUID();
       requestIds.set(req, requestId);
+      responses.set(req, res);
       res.setHeader('x-request-id', requestId);
       return cors(req, res);
     },
@@ -308,8 +356,10 @@ export async function startGateway(options: GatewayOptions, port: number, host =
       const requestId = requestIds.get(req) ?? randomUUID();
       const identity = {
         ...(await authenticator.authenticate(req, requestId)),
-        clientIp: clientIp(req, options.trustProxy ?? false),
+        clientIp: clientAddress(req, trustedProxyHops),
       };
+      // After authentication (the budget is the user's, sized by tier), before any GraphQL work.
+      applyBudgetVerdict(responses.get(req), await budgets?.check(identity));
       const traceparent = header(req, 'traceparent');
       return {
         identity,
@@ -347,12 +397,4 @@ async function isHealthy(graphqlUrl: string, timeoutMs: number): Promise<boolean
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-function clientIp(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = header(req, 'x-forwarded-for')?.split(',')[0]?.trim();
-    if (forwarded) return forwarded;
-  }
-  return req.socket.remoteAddress ?? 'unknown';
 }

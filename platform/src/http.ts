@@ -7,12 +7,21 @@ export class HttpError extends Error {
   readonly status: number;
   readonly code: string;
   readonly headers: Readonly<Record<string, string>>;
+  /** More `extensions` beside `code` (e.g. `retryAfterSeconds` of a 429). */
+  readonly extensions: Readonly<Record<string, unknown>>;
 
-  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    headers: Record<string, string> = {},
+    extensions: Record<string, unknown> = {},
+  ) {
     super(message);
     this.status = status;
     this.code = code;
     this.headers = headers;
+    this.extensions = extensions;
   }
 }
 
@@ -206,7 +215,7 @@ export function sendError(res: ServerResponse, error: HttpError): void {
   sendJson(
     res,
     error.status,
-    { errors: [{ message: error.message, extensions: { code: error.code } }] },
+    { errors: [{ message: error.message, extensions: { ...error.extensions, code: error.code } }] },
     error.headers,
   );
 }

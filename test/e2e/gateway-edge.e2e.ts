@@ -124,16 +124,17 @@ describe('identity forwarding', () => {
     expect(firstCode(guarded)).toBe('UNAUTHENTICATED');
   });
 
-  it('forwards the connecting address as the client IP and ignores X-Forwarded-For unless trustProxy is on', async () => {
+  it('forwards the connecting address as the client IP and ignores X-Forwarded-For unless proxy hops are trusted', async () => {
     const query = '{ probeWhoAmI { clientIp } }';
     const spoofed = { 'x-forwarded-for': '203.0.113.7, 10.0.0.1' };
     const direct = await stack.gql(query, undefined, spoofed);
     expect(direct.body.errors).toBeUndefined();
     expect(direct.body.data?.['probeWhoAmI']).toEqual({ clientIp: expect.stringMatching(/^(::ffff:)?127\.0\.0\.1$/) });
 
-    const behindProxy = await stack.startGatewayWith({ trustProxy: true });
+    // One trusted hop: the entry that proxy appended (the rightmost), never the client-written leftmost.
+    const behindProxy = await stack.startGatewayWith({ trustedProxyHops: 1 });
     const forwarded = await postGraphQL(behindProxy.url, { query }, spoofed);
-    expect(forwarded.body.data?.['probeWhoAmI']).toEqual({ clientIp: '203.0.113.7' });
+    expect(forwarded.body.data?.['probeWhoAmI']).toEqual({ clientIp: '10.0.0.1' });
     const noHeader = await postGraphQL(behindProxy.url, { query });
     expect(noHeader.body.data?.['probeWhoAmI']).toEqual({
       clientIp: expect.stringMatching(/^(::ffff:)?127\.0\.0\.1$/),
