@@ -202,7 +202,7 @@ export type Mutation = {
   /** Replaces the caller's preferences (a JSON object, at most 16 KiB, 8 levels deep). */
   updatePreferences: User;
   revokeSession: Scalars['Boolean']['output'];
-  /** Creates an API key with a non-empty subset of the caller's scopes (at most 50 active keys). */
+  /** Creates an API key with a non-empty subset of the caller's scopes (at most 50 active keys; at most 30 per client IP per hour). */
   createApiKey: CreatedApiKey;
   revokeApiKey: ApiKey;
   /** Issues a new secret for a key (same name and scopes) and revokes the old one. */
