@@ -10,6 +10,7 @@ import {
   loadOrCreateDevKeys,
   repoPath,
   stopOnSignals,
+  subscribeToRevocations,
 } from '@supergraph/platform';
 import { SUBGRAPHS } from '@supergraph/registry';
 import { migrateAndResolveTargets, openAdminTarget, seedAll } from './database.ts';
@@ -40,10 +41,13 @@ async function main(): Promise<void> {
   const { targetFor } = await migrateAndResolveTargets(admin);
   const internalVerifyKey = await importInternalVerifyKey(keys.internalPublicKeyPem);
   const redis = await createRedis(env.REDIS_URL);
+  // Auth publishes revocations over this same client (the in-process stand-in without REDIS_URL); the gateway listens.
+  const revocations = await subscribeToRevocations(redis);
 
   const running: RunningSubgraph[] = [];
   const stopAll = async () => {
     for (const service of running.reverse()) await service.stop();
+    await revocations.close();
     redis.disconnect();
     if (admin.kind === 'pglite') await admin.pglite.close();
   };
@@ -68,6 +72,7 @@ async function main(): Promise<void> {
         subgraphUrls: Object.fromEntries(running.map((service) => [service.name, service.url])),
         production: false,
         corsOrigins: ['*'],
+        revocations,
       },
       env.GATEWAY_PORT,
       env.HOST,

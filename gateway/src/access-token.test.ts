@@ -26,7 +26,7 @@ function accessToken(key: SigningKey): Promise<string> {
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
     .setIssuedAt()
-    .setExpirationTime('1d')
+    .setExpirationTime('15m') // auth's lifetime; above ACCESS_TOKEN_MAX_AGE_SECONDS it is refused
     .sign(key.privateKey);
 }
 

@@ -17,12 +17,16 @@ import {
   INTERNAL_TOKEN_HEADER,
   signInternalToken,
   type Identity,
+  type RevocationList,
   type Role,
   type Tier,
 } from '@supergraph/platform';
 
 /** Access tokens only: refresh tokens (`refresh+jwt`) and anything else are refused. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+/** Default longest lifetime (`exp - iat`) an access token may claim: 1 h, above auth's 15 min. */
+export const DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS = 3_600;
 
 /** Who the gateway is when it asks the auth subgraph to resolve an API key or session token. */
 export const GATEWAY_IDENTITY: Identity = Object.freeze({
@@ -40,6 +44,10 @@ export interface AccessTokenOptions {
   jwks?: JSONWebKeySet;
   issuer: string;
   audience: string;
+  /** Tokens claiming a longer lifetime (`exp - iat`) are refused, whoever signed them. Default 1 h. */
+  maxAgeSeconds?: number;
+  /** Revocations published by auth: tokens issued before their user's or session's revocation are refused. */
+  revocations?: RevocationList | undefined;
 }
 
 export interface CredentialResolverOptions {
@@ -52,6 +60,8 @@ export interface CredentialResolverOptions {
   ttlMs?: number;
   /** How long an unknown/revoked credential stays rejected without asking. Default 1 s. */
   negativeTtlMs?: number;
+  /** A cached identity learned before a revocation of its user, session or keys is asked for again. */
+  revocations?: RevocationList | undefined;
   timeoutMs?: number;
   maxEntries?: number;
 }
@@ -64,9 +74,11 @@ function invalidCredentials(message: string): HttpError {
 }
 
 /**
- * Verifies access JWTs: EdDSA only, issuer, audience, `exp` and header
- * `typ: at+jwt` required. `alg: none`, HMAC tricks, unknown `kid`s, expired or
- * refresh tokens all fail the same way (UNAUTHENTICATED).
+ * Verifies access JWTs: EdDSA only, issuer, audience, `exp`, `iat` and header
+ * `typ: at+jwt` required, a lifetime (`exp - iat`) within `maxAgeSeconds`, and
+ * not issued before a revocation of its user (`sub`) or session (`sid`).
+ * `alg: none`, HMAC tricks, unknown `kid`s, expired, revoked or refresh tokens
+ * all fail the same way (UNAUTHENTICATED).
  */
 export function createAccessTokenVerifier(options: AccessTokenOptions): (token: string) => Promise<Identity> {
   let keys: ReturnType<typeof createLocalJWKSet> | ReturnType<typeof createRemoteJWKSet>;
@@ -79,6 +91,7 @@ export function createAccessTokenVerifier(options: AccessTokenOptions): (token: 
       cacheMaxAge: 10 * 60_000,
     });
   } else throw new Error('createAccessTokenVerifier needs jwks or jwksUrl');
+  const maxAgeSeconds = options.maxAgeSeconds ?? DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS;
 
   return async (token) => {
     let payload: JWTPayload;
@@ -88,13 +101,40 @@ export function createAccessTokenVerifier(options: AccessTokenOptions): (token: 
         issuer: options.issuer,
         audience: options.audience,
         typ: ACCESS_TOKEN_TYPE,
-        requiredClaims: ['exp', 'sub'],
+        requiredClaims: ['exp', 'sub', 'iat'],
       }));
     } catch {
       throw invalidCredentials('Invalid or expired access token');
     }
+    if ((payload.exp as number) - (payload.iat as number) > maxAgeSeconds)
+      throw invalidCredentials('Invalid or expired access token');
+    if (options.revocations && isRevoked(payload, options.revocations))
+      throw invalidCredentials('Access token revoked');
     return identityFromClaims(payload);
   };
+}
+
+/**
+ * When the token was issued, in ms: auth's `iat_ms` when it agrees with
+ * `iat`, else the start of the `iat` second, so a token from the second of a
+ * revocation counts as issued before it (refused, never wrongly let through).
+ */
+export function issuedAtMs(payload: JWTPayload): number {
+  const iat = payload.iat as number;
+  const precise = payload['iat_ms'];
+  return typeof precise === 'number' && Number.isFinite(precise) && Math.floor(precise / 1000) === iat
+    ? precise
+    : iat * 1000;
+}
+
+function isRevoked(payload: JWTPayload, revocations: RevocationList): boolean {
+  const issuedAt = issuedAtMs(payload);
+  const userRevokedBefore = revocations.revokedBefore('user', String(payload.sub));
+  if (userRevokedBefore !== undefined && issuedAt < userRevokedBefore) return true;
+  const sessionId = payload['sid'];
+  if (typeof sessionId !== 'string') return false;
+  const sessionRevokedBefore = revocations.revokedBefore('session', sessionId);
+  return sessionRevokedBefore !== undefined && issuedAt < sessionRevokedBefore;
 }
 
 /** Maps verified access-token claims onto an {@link Identity}; internal scopes are never taken from a token. */
@@ -147,13 +187,27 @@ export interface CredentialResolver {
  * `system:gateway` with `internal:credentials`), caching answers in memory for
  * `ttlMs` so a revoked key stops working within that time. Unknown secrets are
  * cached too (`negativeTtlMs`) so guessing does not hammer auth; secrets are
- * cached by SHA-256, never as they are.
+ * cached by SHA-256, never as they are. With `revocations`, an identity
+ * cached before a revocation of its user, session or API keys was learned is
+ * looked up again at once instead of living out its TTL.
  */
 export function createCredentialResolver(options: CredentialResolverOptions): CredentialResolver {
   const ttl = options.ttlMs ?? 5_000;
   const negativeTtl = options.negativeTtlMs ?? 1_000;
-  const cache = new LRUCache<string, { identity: Identity | null }>({ max: options.maxEntries ?? 10_000, ttl });
-  const inFlight = new Map<string, Promise<Identity | null>>();
+  const cache = new LRUCache<string, { identity: Identity | null; lookedUpAt: number }>({
+    max: options.maxEntries ?? 10_000,
+    ttl,
+  });
+  const revocations = options.revocations;
+
+  /** Whether a revocation that may concern `identity` was learned at or after `lookedUpAt`. */
+  function isStale(identity: Identity | null, lookedUpAt: number): boolean {
+    if (!identity || !revocations || !identity.userId) return false;
+    if (revocations.learnedAt('user', identity.userId) >= lookedUpAt) return true;
+    if (identity.via === 'api_key' && revocations.learnedAt('api-keys', identity.userId) >= lookedUpAt) return true;
+    return identity.sessionId !== undefined && revocations.learnedAt('session', identity.sessionId) >= lookedUpAt;
+  }
+  const inFlight = new Map<string, { startedAt: number; identity: Promise<Identity | null> }>();
 
   async function lookup(kind: 'api_key' | 'session', secret: string, requestId: string): Promise<Identity | null> {
     const token = await signInternalToken(GATEWAY_IDENTITY, options.audience, options.internalTokenKey);
@@ -198,15 +252,24 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
       const key = `${kind}:${createHash('sha256').update(secret).digest('base64url')}`;
       const cached = cache.get(key);
       let identity: Identity | null;
-      if (cached) identity = cached.identity;
+      if (cached && !isStale(cached.identity, cached.lookedUpAt)) identity = cached.identity;
       else {
         let pending = inFlight.get(key);
         if (!pending) {
-          pending = lookup(kind, secret, requestId).finally(() => inFlight.delete(key));
+          pending = {
+            startedAt: Date.now(),
+            identity: lookup(kind, secret, requestId).finally(() => inFlight.delete(key)),
+          };
           inFlight.set(key, pending);
         }
-        identity = await pending;
-        cache.set(key, { identity }, { ttl: identity ? ttl : negativeTtl });
+        let lookedUpAt = pending.startedAt;
+        identity = await pending.identity;
+        // A shared lookup may have started before a revocation learned meanwhile: ask once more, alone.
+        if (isStale(identity, lookedUpAt)) {
+          lookedUpAt = Date.now();
+          identity = await lookup(kind, secret, requestId);
+        }
+        cache.set(key, { identity, lookedUpAt }, { ttl: identity ? ttl : negativeTtl });
       }
       if (!identity)
         throw invalidCredentials(kind === 'api_key' ? 'Invalid or revoked API key' : 'Invalid or expired session');

@@ -6,10 +6,20 @@ import { parse } from 'graphql';
 import type { JWK } from 'jose';
 import type { TestDatabase } from '@supergraph/db';
 import { type RunningSubgraph } from '@supergraph/kit';
-import { generateSigningJwk, type Redis } from '@supergraph/platform';
+import {
+  createRedisRevocationPublisher,
+  generateSigningJwk,
+  subscribeToRevocations,
+  type Redis,
+} from '@supergraph/platform';
 import { startTestServices } from '@supergraph/testing';
 import { startGateway, type GatewayOptions, type RunningGateway } from '@supergraph/gateway';
-import { databaseSpec as authDatabaseSpec, defaultAuthConfig, startAuthSubgraph } from '@supergraph/auth';
+import {
+  databaseSpec as authDatabaseSpec,
+  defaultAuthConfig,
+  startAuthSubgraph,
+  type AuthRateLimits,
+} from '@supergraph/auth';
 import { composeSupergraph } from '../../schema/compose.ts';
 import { PROBE_TYPE_DEFS, startProbeSubgraph, type Probe } from './probe-subgraph.ts';
 
@@ -51,6 +61,8 @@ export interface StackOptions {
   /** `all`: `composeSupergraph()` over every subgraph schema in the repo; `probe`: auth + the probe subgraph only. */
   supergraph: 'all' | 'probe';
   gateway?: Partial<GatewayOptions>;
+  /** Auth's limits for this stack (e.g. higher `register`/`login` limits for a test that signs up many users). */
+  authRateLimits?: Omit<AuthRateLimits, 'prefix'>;
 }
 
 /** Composes auth's schema with the probe's into a supergraph (routing URLs are overridden by the gateway). */
@@ -88,7 +100,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         internalTokenKey: verifyKey,
         config,
         redis: services.redis,
-        rateLimits: { prefix: services.rateLimitPrefix('auth') },
+        rateLimits: { ...options.authRateLimits, prefix: services.rateLimitPrefix('auth') },
+        revocations: createRedisRevocationPublisher(services.redis, { prefix: services.keyPrefix }),
       },
       0,
     );
@@ -108,7 +121,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...options.gateway,
     };
     const startGatewayWith = async (overrides: Partial<GatewayOptions>) => {
-      const started = await startGateway({ ...gatewayOptions, ...overrides }, 0);
+      // Each gateway listens on its own connection, as separate processes would.
+      const revocations = await subscribeToRevocations(services.redis, { prefix: services.keyPrefix });
+      stoppers.push(() => revocations.close());
+      const started = await startGateway({ revocations, ...gatewayOptions, ...overrides }, 0);
       stoppers.push(() => started.stop());
       return started;
     };

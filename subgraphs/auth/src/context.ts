@@ -1,5 +1,5 @@
 import { isUuid, type SubgraphContext } from '@supergraph/kit';
-import { unauthenticated } from '@supergraph/platform';
+import { unauthenticated, type RevocationPublisher } from '@supergraph/platform';
 import type { Kysely } from 'kysely';
 import type { AuthDb } from './auth.table.ts';
 import type { AuthConfig } from './config.ts';
@@ -12,6 +12,8 @@ export interface AuthRuntime {
   config: AuthConfig;
   keys: SigningKeyRing;
   passwords: PasswordHasher;
+  /** Tells every gateway about logouts, deactivations and changes that outdate issued tokens. */
+  revocations: RevocationPublisher;
 }
 
 export interface AuthContext extends SubgraphContext {

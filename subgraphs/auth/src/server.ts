@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createDatabase, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
 import { startSubgraph, type RunningSubgraph } from '@supergraph/kit';
-import { redisOrStandIn, sendJson, type Redis } from '@supergraph/platform';
+import {
+  createRedisRevocationPublisher,
+  DEFAULT_REVOCATION_TTL_MS,
+  redisOrStandIn,
+  sendJson,
+  type Redis,
+  type RevocationPublisher,
+} from '@supergraph/platform';
 import { parse } from 'graphql';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { AuthDb } from './auth.table.ts';
@@ -41,6 +48,12 @@ export interface AuthSubgraphDeps {
    * closes what it passes.
    */
   redis?: Redis;
+  /**
+   * Where logouts, deactivations, password, role and tier changes and key
+   * revocations are announced to the gateways. Default: Redis pub/sub over
+   * `redis` (the stand-in's when none is given, which reaches no gateway).
+   */
+  revocations?: RevocationPublisher;
   /** Replaces the SDL limits (`{ overrides: { 'Mutation.register': { max: 100 } } }`) or switches them off (`disabled`, never in production). */
   rateLimits?: AuthRateLimits;
 }
@@ -58,15 +71,20 @@ export async function startAuthSubgraph(
   host = '127.0.0.1',
 ): Promise<RunningSubgraph> {
   assertAuthConfig(deps.config);
+  const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+  // Without a client: the in-process counter (one instance only), refused under SUPERGRAPH_FORBID_EMBEDDED=1.
+  const { redis, release } = await redisOrStandIn(deps.redis);
   const runtime: AuthRuntime = {
     config: deps.config,
     keys: await loadSigningKeys(deps.config.signingKeys),
     passwords: createPasswordHasher(deps.config.argon2),
+    revocations:
+      deps.revocations ??
+      createRedisRevocationPublisher(redis, {
+        ttlMs: Math.max(DEFAULT_REVOCATION_TTL_MS, deps.config.accessTokenTtlSeconds * 1000),
+      }),
   };
   const jwks = { keys: runtime.keys.publicJwks };
-  const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
-  // Without a client: the in-process counter (one instance only), refused under SUPERGRAPH_FORBID_EMBEDDED=1.
-  const { redis, release } = await redisOrStandIn(deps.redis);
   const database = createDatabase<AuthDb>(deps.target, { schema: 'auth' });
   return startSubgraph<AuthContext>(
     {

@@ -91,6 +91,8 @@ export async function signAccessToken(
   const expiresAt = issuedAt + settings.accessTokenTtlSeconds;
   const roles: Role[] = [subject.role];
   const token = await new SignJWT({
+    // `iat` has whole seconds; revocations are compared to the millisecond, so a token issued just after one works.
+    iat_ms: now.getTime(),
     sid: subject.sessionId,
     roles,
     tier: subject.tier,

@@ -8,6 +8,7 @@ import {
 } from '../accounts.service.ts';
 import { callerSessionId, requireUserId } from '../context.ts';
 import type { MutationResolvers, QueryResolvers } from '../generated/resolvers.ts';
+import { announceRevocation } from '../revocations.service.ts';
 import { listActiveSessions } from '../sessions.repository.ts';
 import {
   authenticate,
@@ -64,12 +65,16 @@ export const accountMutations: MutationResolvers = {
   logout: async (_parent, _args, ctx) => {
     const userId = requireUserId(ctx);
     const sessionId = callerSessionId(ctx);
-    return ctx.db.transaction().execute((trx) => logout(trx, userId, sessionId));
+    const wasLive = await ctx.db.transaction().execute((trx) => logout(trx, userId, sessionId));
+    if (sessionId) await announceRevocation(ctx.auth, 'session', sessionId);
+    return wasLive;
   },
 
   logoutEverywhere: async (_parent, _args, ctx) => {
     const userId = requireUserId(ctx);
-    return ctx.db.transaction().execute((trx) => logoutEverywhere(trx, userId));
+    const ended = await ctx.db.transaction().execute((trx) => logoutEverywhere(trx, userId));
+    await announceRevocation(ctx.auth, 'user', userId);
+    return ended;
   },
 
   changePassword: async (_parent, args, ctx) => {
@@ -77,6 +82,8 @@ export const accountMutations: MutationResolvers = {
     const passwordHash = await preparePasswordChange(ctx.db, ctx.auth.passwords, userId, args);
     const currentSessionId = callerSessionId(ctx);
     await ctx.db.transaction().execute((trx) => replacePassword(trx, userId, passwordHash, currentSessionId));
+    // Every access token of the user, the caller's too: the caller's session survives, so it refreshes.
+    await announceRevocation(ctx.auth, 'user', userId);
     return true;
   },
 
@@ -90,6 +97,8 @@ export const accountMutations: MutationResolvers = {
   revokeSession: async (_parent, { id }, ctx) => {
     const userId = requireUserId(ctx);
     const sessionId = requireUuid(id, 'id');
-    return ctx.db.transaction().execute((trx) => revokeOwnSession(trx, userId, sessionId));
+    const wasLive = await ctx.db.transaction().execute((trx) => revokeOwnSession(trx, userId, sessionId));
+    await announceRevocation(ctx.auth, 'session', sessionId);
+    return wasLive;
   },
 };

@@ -9,6 +9,7 @@ import {
   userCursor,
 } from '../admin.service.ts';
 import { requireUserId, type AuthContext } from '../context.ts';
+import { announceRevocation } from '../revocations.service.ts';
 import type { UserRow } from '../auth.table.ts';
 import type { MutationResolvers, QueryResolvers, User } from '../generated/resolvers.ts';
 import { roleOf, tierOf, toPlatformStats, toUser } from './mappers.ts';
@@ -49,6 +50,8 @@ export const adminMutations: MutationResolvers = {
     const userId = requireUuid(args.userId, 'userId');
     requireOtherUser(callerId, userId);
     const user = await changeUser(ctx.db, userId, { role: roleOf(args.role) });
+    // Tokens carry the role: old ones go, the user's next refresh carries the new one.
+    await announceRevocation(ctx.auth, 'user', userId);
     return toChangedUser(ctx, user);
   },
 
@@ -56,6 +59,7 @@ export const adminMutations: MutationResolvers = {
     await requireAdminCaller(ctx);
     const userId = requireUuid(args.userId, 'userId');
     const user = await changeUser(ctx.db, userId, { tier: tierOf(args.tier) });
+    await announceRevocation(ctx.auth, 'user', userId);
     return toChangedUser(ctx, user);
   },
 
@@ -64,6 +68,7 @@ export const adminMutations: MutationResolvers = {
     const userId = requireUuid(args.userId, 'userId');
     requireOtherUser(callerId, userId);
     const user = await ctx.db.transaction().execute((trx) => deactivateUser(trx, userId));
+    await announceRevocation(ctx.auth, 'user', userId);
     return toChangedUser(ctx, user);
   },
 

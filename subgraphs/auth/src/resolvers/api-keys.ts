@@ -2,6 +2,7 @@ import { requireUuid } from '@supergraph/kit';
 import { listApiKeys } from '../api-keys.repository.ts';
 import { createApiKey, regenerateApiKey, revokeOwnApiKey, type KeyRequester } from '../api-keys.service.ts';
 import { requireUserId, type AuthContext } from '../context.ts';
+import { announceRevocation } from '../revocations.service.ts';
 import type { MutationResolvers, QueryResolvers } from '../generated/resolvers.ts';
 import { toApiKey, toCreatedApiKey } from './mappers.ts';
 
@@ -25,7 +26,9 @@ export const apiKeyMutations: MutationResolvers = {
 
   revokeApiKey: async (_parent, { id }, ctx) => {
     const userId = requireUserId(ctx);
-    return toApiKey(await revokeOwnApiKey(ctx.db, userId, requireUuid(id, 'id')));
+    const revoked = await revokeOwnApiKey(ctx.db, userId, requireUuid(id, 'id'));
+    await announceRevocation(ctx.auth, 'api-keys', userId);
+    return toApiKey(revoked);
   },
 
   regenerateApiKey: async (_parent, { id }, ctx) => {
@@ -34,6 +37,7 @@ export const apiKeyMutations: MutationResolvers = {
     const issued = await ctx.db
       .transaction()
       .execute((trx) => regenerateApiKey(trx, ctx.auth.config.scopes, requester, keyId));
+    await announceRevocation(ctx.auth, 'api-keys', requester.userId);
     return toCreatedApiKey(issued);
   },
 };
