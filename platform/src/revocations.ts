@@ -211,7 +211,12 @@ export async function subscribeToRevocations(
   const ttlMs = options.ttlMs ?? DEFAULT_REVOCATION_TTL_MS;
   const log = options.log ?? ((message: string) => console.error(`[revocations] ${message}`));
   const map = new RevocationMap(ttlMs);
-  const subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+  // Named after its channel, so an operator (or a test) can find this connection in CLIENT LIST.
+  const subscriber = redis.duplicate({
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+    connectionName: keys.channel,
+  });
   let closed = false;
   let lost = false;
 
