@@ -71,8 +71,8 @@ const MUTATIONS: Mutation[] = [
     id: 'M4',
     title: 'no negative credential cache',
     file: AUTHENTICATE,
-    find: 'cache.set(key, { identity }, { ttl: identity ? ttl : negativeTtl });',
-    replace: 'if (identity) cache.set(key, { identity }, { ttl });',
+    find: 'cache.set(key, { identity, lookedUpAt }, { ttl: identity ? ttl : negativeTtl });',
+    replace: 'if (identity) cache.set(key, { identity, lookedUpAt }, { ttl });',
     tests: [CREDENTIAL_RESOLVER_TEST, AUTH_EDGE_E2E],
   },
   {
@@ -115,8 +115,8 @@ const MUTATIONS: Mutation[] = [
     id: 'M9',
     title: 'no positive credential cache',
     file: AUTHENTICATE,
-    find: 'cache.set(key, { identity }, { ttl: identity ? ttl : negativeTtl });',
-    replace: 'if (!identity) cache.set(key, { identity }, { ttl: negativeTtl });',
+    find: 'cache.set(key, { identity, lookedUpAt }, { ttl: identity ? ttl : negativeTtl });',
+    replace: 'if (!identity) cache.set(key, { identity, lookedUpAt }, { ttl: negativeTtl });',
     tests: [CREDENTIAL_RESOLVER_TEST, AUTH_EDGE_E2E],
   },
   {
