@@ -209,6 +209,47 @@ const MUTATIONS: Mutation[] = [
     replace: '',
     tests: ['subgraphs/auth/src/sessions.int.test.ts'],
   },
+  {
+    id: 'M21',
+    title: 'gateway ignores revocations of access tokens',
+    file: AUTHENTICATE,
+    find: '    if (options.revocations && isRevoked(payload, options.revocations))\n',
+    replace: '    if (options.revocations && isRevoked(payload, options.revocations) && false)\n',
+    tests: ['test/e2e/revocation.e2e.ts'],
+  },
+  {
+    id: 'M22',
+    title: 'no maximum access-token age',
+    file: AUTHENTICATE,
+    find: '    if ((payload.exp as number) - (payload.iat as number) > maxAgeSeconds)\n',
+    replace: '    if ((payload.exp as number) - (payload.iat as number) > Number.POSITIVE_INFINITY)\n',
+    tests: ['test/e2e/revocation.e2e.ts'],
+  },
+  {
+    id: 'M23',
+    title: 'operation depth not limited',
+    file: 'gateway/src/operation-limits.ts',
+    find: "      if (measured.depth > limits.maxDepth) throw breach('depth', measured.depth);\n",
+    replace: '',
+    tests: ['gateway/src/operation-limits.test.ts', 'test/e2e/operation-limits.e2e.ts'],
+  },
+  {
+    id: 'M24',
+    title: 'safelist lets free-form operations through',
+    file: 'gateway/src/persisted-documents.ts',
+    find: "    return operation ? { kind: 'manifest', operation } : notInList(mode);\n",
+    replace: "    return operation ? { kind: 'manifest', operation } : { kind: 'pass' };\n",
+    tests: ['gateway/src/persisted-documents.test.ts', 'test/e2e/persisted-queries.e2e.ts'],
+  },
+  {
+    id: 'M25',
+    title: 'NUL bytes reach resolvers',
+    file: 'subgraphs/kit/src/subgraph.ts',
+    find: '    rejectNulArguments(\n      buildSubgraphSchema([\n        { typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<TContext> },\n      ]),\n    ),\n',
+    replace:
+      '    buildSubgraphSchema([\n      { typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<TContext> },\n    ]),\n',
+    tests: ['subgraphs/auth/src/nul-input.int.test.ts'],
+  },
 ];
 
 const ROOT = path.resolve(import.meta.dirname, '..');
