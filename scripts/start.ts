@@ -60,6 +60,7 @@ async function main(): Promise<void> {
           internalTokenKey: internalVerifyKey,
           redis,
           rateLimits: settings.rateLimits,
+          statementTimeoutMs: settings.statementTimeoutMs,
           port: settings.port,
           host: settings.host,
         }),

@@ -2,12 +2,19 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { configureService, type SubgraphDescriptor } from '@supergraph/kit';
+import {
+  configureService,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  readServiceSettings,
+  type RunningSubgraph,
+  type SubgraphDescriptor,
+} from '@supergraph/kit';
 import { knowledge } from '@supergraph/knowledge';
 import { envPrefix, repoPath } from '@supergraph/platform';
 import { SUBGRAPHS } from '@supergraph/registry';
 import { storageUnits } from '@supergraph/storage-units';
-import { startTestServices, type TestServices } from '@supergraph/testing';
+import { anonymousIdentity, startTestServices, subgraphClient, type TestServices } from '@supergraph/testing';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -199,5 +206,84 @@ describe.runIf(process.env['DATABASE_URL'])(
         );
       },
     );
+  },
+);
+
+describe('DB_STATEMENT_TIMEOUT_MS', () => {
+  it('defaults to 8 s (below the gateway’s 10 s subgraph timeout) and is read for every subgraph', () => {
+    expect(DEFAULT_STATEMENT_TIMEOUT_MS).toBe(8_000);
+    for (const descriptor of SUBGRAPHS) {
+      expect(readServiceSettings(descriptor, {}).settings?.statementTimeoutMs).toBe(8_000);
+      expect(readServiceSettings(descriptor, { DB_STATEMENT_TIMEOUT_MS: '2500' }).settings?.statementTimeoutMs).toBe(
+        2_500,
+      );
+    }
+  });
+
+  it.each(['99', '0', '-1', '1.5', 'soon'])('refuses %s (at least 100 ms, whole milliseconds)', (value) => {
+    const { problems, settings } = readServiceSettings(knowledge, { DB_STATEMENT_TIMEOUT_MS: value });
+    expect(problems).toEqual([expect.stringMatching(/^DB_STATEMENT_TIMEOUT_MS: /)]);
+    expect(settings).toBeUndefined();
+  });
+
+  it('accepts the minimum, 100 ms', () => {
+    expect(readServiceSettings(knowledge, { DB_STATEMENT_TIMEOUT_MS: '100' }).settings?.statementTimeoutMs).toBe(100);
+  });
+});
+
+describe.runIf(process.env['DATABASE_URL'])(
+  'a subgraph started with DB_STATEMENT_TIMEOUT_MS=100 (skipped: needs DATABASE_URL — PGlite has no statement_timeout)',
+  () => {
+    let services: TestServices;
+    let subgraph: RunningSubgraph | undefined;
+
+    beforeAll(async () => {
+      services = await startTestServices([knowledge.database]);
+    });
+
+    afterAll(async () => {
+      await subgraph?.stop();
+      await services?.close();
+    });
+
+    it('cancels a statement stuck behind a lock after 100 ms and answers a masked INTERNAL_SERVER_ERROR', async () => {
+      // Settings → runtime → descriptor → createDatabase: the path `runSubgraph` takes.
+      const { settings, start, problems } = configureService(knowledge, { DB_STATEMENT_TIMEOUT_MS: '100' });
+      expect(problems).toEqual([]);
+      subgraph = await start!({
+        target: services.targetFor(knowledge.database),
+        internalTokenKey: services.keys.verifyKey,
+        redis: services.redis,
+        rateLimits: { ...settings!.rateLimits, prefix: services.rateLimitPrefix('knowledge') },
+        statementTimeoutMs: settings!.statementTimeoutMs,
+        port: 0,
+        host: '127.0.0.1',
+      });
+      const signed = subgraphClient({ url: subgraph.url, audience: 'knowledge', signingKey: services.keys.signingKey });
+      const query = '{ knowledgeStats { entries } }';
+      expect((await signed.call(query, {}, anonymousIdentity())).errors).toBeUndefined();
+
+      // Waiting for a lock counts towards statement_timeout: the held lock stands in for a slow query.
+      const locker = new pg.Client({ connectionString: services.database.url });
+      await locker.connect();
+      try {
+        await locker.query('begin');
+        await locker.query('lock table knowledge.entries in access exclusive mode');
+        const started = performance.now();
+        const result = await signed.call(query, {}, anonymousIdentity());
+        const elapsedMs = performance.now() - started;
+        expect(result.data).toBeNull();
+        expect(result.errors).toEqual([
+          expect.objectContaining({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
+        ]);
+        expect(JSON.stringify(result)).not.toMatch(/statement timeout|canceling/i);
+        // Answered while the lock is still held: the statement was cancelled, not finished.
+        expect(elapsedMs).toBeLessThan(2_000);
+      } finally {
+        await locker.query('rollback').catch(() => {});
+        await locker.end();
+      }
+      expect((await signed.call(query, {}, anonymousIdentity())).errors).toBeUndefined();
+    });
   },
 );

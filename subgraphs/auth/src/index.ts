@@ -34,6 +34,7 @@ export const auth = defineSubgraph({
         config,
         redis: runtime.redis,
         rateLimits: runtime.rateLimits,
+        statementTimeoutMs: runtime.statementTimeoutMs,
       },
       runtime.port,
       runtime.host,

@@ -56,6 +56,8 @@ export interface AuthSubgraphDeps {
   revocations?: RevocationPublisher;
   /** Replaces the SDL limits (`{ overrides: { 'Mutation.register': { max: 100 } } }`) or switches them off (`disabled`, never in production). */
   rateLimits?: AuthRateLimits;
+  /** PostgreSQL cancels a statement of the request pool after this long (`DB_STATEMENT_TIMEOUT_MS`). Default: `createDatabase`'s 8 s. */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -85,7 +87,7 @@ export async function startAuthSubgraph(
       }),
   };
   const jwks = { keys: runtime.keys.publicJwks };
-  const database = createDatabase<AuthDb>(deps.target, { schema: 'auth' });
+  const database = createDatabase<AuthDb>(deps.target, { schema: 'auth', statementTimeoutMs: deps.statementTimeoutMs });
   return startSubgraph<AuthContext>(
     {
       name: 'auth',

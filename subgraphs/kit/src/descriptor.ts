@@ -20,6 +20,11 @@ export interface SubgraphRuntime {
   redis: Redis;
   /** From `RATE_LIMIT_PREFIX`, `RATE_LIMIT_TIER_MULTIPLIERS`, `<NAME>_RATE_LIMITS`, `RATE_LIMITS_DISABLED`. */
   rateLimits: Omit<RateLimiterOptions, 'redis'>;
+  /**
+   * From `DB_STATEMENT_TIMEOUT_MS`: the subgraph passes it to `createDatabase`
+   * for its request pool. Unset: `createDatabase`'s default (8 s).
+   */
+  statementTimeoutMs?: number;
   port: number;
   host: string;
 }

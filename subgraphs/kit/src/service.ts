@@ -22,6 +22,16 @@ import type { RunningSubgraph } from './subgraph.ts';
 /** A subgraph's database password must be at least this long in production. */
 export const MIN_DB_PASSWORD_LENGTH = 16;
 
+/**
+ * `DB_STATEMENT_TIMEOUT_MS` when unset: `createDatabase`'s own default, below
+ * the gateway's default subgraph timeout (10 s) so a statement never outlives
+ * the error its client already has (docs/services.md, "Timeouts").
+ */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 8_000;
+
+/** Shorter statement timeouts would cancel ordinary queries under load; they are refused as a typo. */
+export const MIN_STATEMENT_TIMEOUT_MS = 100;
+
 /** The `sslmode`s that refuse a connection without TLS. */
 export const TLS_SSL_MODES = ['require', 'verify-ca', 'verify-full'] as const;
 
@@ -65,6 +75,8 @@ export interface ServiceSettings {
   host: string;
   port: number;
   rateLimits: SubgraphRuntime['rateLimits'];
+  /** `DB_STATEMENT_TIMEOUT_MS`: PostgreSQL cancels any statement of the subgraph's pool running longer. */
+  statementTimeoutMs: number;
 }
 
 function parseWith<T>(parse: (text: string | undefined) => T) {
@@ -109,6 +121,11 @@ export function readServiceSettings(
     [`${prefix}_RATE_LIMITS`]: parseWith(parseRateLimitOverrides),
     RATE_LIMITS_DISABLED: flag(false),
     DATABASE_TLS: z.enum(['require', 'disable']).default('require'),
+    DB_STATEMENT_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(MIN_STATEMENT_TIMEOUT_MS, `at least ${MIN_STATEMENT_TIMEOUT_MS} ms`)
+      .default(DEFAULT_STATEMENT_TIMEOUT_MS),
   });
   const result = schema.safeParse(env);
   const problems = result.success
@@ -155,6 +172,7 @@ export function readServiceSettings(
       host: (parsed[`${prefix}_HOST`] as string | undefined) ?? (parsed['HOST'] as string),
       port: parsed[`${prefix}_PORT`] as number,
       rateLimits,
+      statementTimeoutMs: parsed['DB_STATEMENT_TIMEOUT_MS'] as number,
     },
   };
 }
@@ -278,6 +296,7 @@ async function startSubgraphService(
       }),
       redis,
       rateLimits: settings.rateLimits,
+      statementTimeoutMs: settings.statementTimeoutMs,
       port: settings.port,
       host: settings.host,
     });

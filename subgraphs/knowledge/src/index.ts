@@ -34,6 +34,7 @@ export const knowledge = defineSubgraph({
         internalTokenKey: runtime.internalTokenKey,
         redis: runtime.redis,
         rateLimits: runtime.rateLimits,
+        statementTimeoutMs: runtime.statementTimeoutMs,
         search,
       },
       runtime.port,

@@ -40,6 +40,8 @@ export interface KnowledgeDeps {
   /** Called once per SQL statement executed (tests count queries with it). */
   onQuery?: () => void;
   poolMax?: number;
+  /** PostgreSQL cancels a statement of the request pool after this long (`DB_STATEMENT_TIMEOUT_MS`). Default: `createDatabase`'s 8 s. */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -55,7 +57,11 @@ export async function startKnowledgeSubgraph(
   port: number,
   host?: string,
 ): Promise<RunningSubgraph> {
-  const database = createDatabase<KnowledgeDb>(deps.target, { schema: 'knowledge', poolMax: deps.poolMax ?? 10 });
+  const database = createDatabase<KnowledgeDb>(deps.target, {
+    schema: 'knowledge',
+    poolMax: deps.poolMax ?? 10,
+    statementTimeoutMs: deps.statementTimeoutMs,
+  });
   const db = deps.onQuery ? database.db.withPlugin(new QueryObserver(deps.onQuery)) : database.db;
   const { redis, release } = await redisOrStandIn(deps.redis);
   const search: SearchSettings = { ...DEFAULT_SEARCH_SETTINGS, ...deps.search };

@@ -27,6 +27,7 @@ export const storageUnits = defineSubgraph({
         internalTokenKey: runtime.internalTokenKey,
         redis: runtime.redis,
         rateLimits: runtime.rateLimits,
+        statementTimeoutMs: runtime.statementTimeoutMs,
       },
       runtime.port,
       runtime.host,

@@ -13,7 +13,7 @@ export interface MaintenanceOutcome {
   startedAt: Date;
 }
 
-/** Maintenance may run far longer than the pool's 15 s statement timeout. */
+/** Maintenance may run far longer than the request pool's statement timeout (`DB_STATEMENT_TIMEOUT_MS`, 8 s by default). */
 const MAINTENANCE_STATEMENT_TIMEOUT_MS = 10 * 60_000;
 
 function statementFor(action: MaintenanceAction, unit: StorageUnitDefinition): string {

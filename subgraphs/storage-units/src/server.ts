@@ -42,6 +42,8 @@ export interface StorageUnitsDeps {
   rateLimits?: Omit<RateLimiterOptions, 'redis'>;
   /** Called once per SQL statement the resolvers execute (tests count queries with it). */
   onQuery?: () => void;
+  /** PostgreSQL cancels a statement of the request pool after this long (`DB_STATEMENT_TIMEOUT_MS`). Default: `createDatabase`'s 8 s. */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -56,7 +58,10 @@ export async function startStorageUnitsSubgraph(
   port: number,
   host = '127.0.0.1',
 ): Promise<RunningSubgraph> {
-  const database = createDatabase<StorageDb>(deps.target, { schema: REGISTRY_SCHEMA });
+  const database = createDatabase<StorageDb>(deps.target, {
+    schema: REGISTRY_SCHEMA,
+    statementTimeoutMs: deps.statementTimeoutMs,
+  });
   const db = deps.onQuery ? database.db.withPlugin(new QueryObserver(deps.onQuery)) : database.db;
   const { redis, release } = await redisOrStandIn(deps.redis);
   const close = async () => {
