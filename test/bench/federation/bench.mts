@@ -217,6 +217,17 @@ function maxRssMbOf(pid: number): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
+/** Busy and total time of one core since boot (ms), from /proc/stat. */
+function coreTimesOf(core: number): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((candidate) => candidate.startsWith(`cpu${core} `));
+  const ticks = (line ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((sum, value) => sum + value, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busy: ((total - idle) * 1000) / CLOCK_TICKS, total: (total * 1000) / CLOCK_TICKS };
+}
+
 /** Waits until a process stops burning CPU (the requests cut off at the end of a run finish), max 5 s. */
 async function settled(pid: number): Promise<number> {
   let last = cpuMsOf(pid);
@@ -291,6 +302,10 @@ interface Run {
   p50: number;
   p99: number;
   cpuMsPerRequest: number;
+  /** Share of core 1 the gateway used: well under 100 % with high latency means it was not CPU-bound, or `othersOnCore` took the rest. */
+  gatewayBusy: number;
+  /** Share of core 1 used by processes other than the gateway (a busy machine: numbers are then pessimistic). */
+  othersOnCore: number;
   /** Share of core 0 the subgraphs and autocannon used: near 100 % means the load side, not the gateway, set the pace. */
   loadSideBusy: number;
 }
@@ -304,6 +319,7 @@ async function measure(
 ): Promise<Run> {
   const gatewayBefore = target.pid ? cpuMsOf(target.pid) : 0;
   const subgraphsBefore = cpuMsOf(subgraphsPid);
+  const coreBefore = coreTimesOf(GATEWAY_CORE);
   const load = await runLoad({
     url: target.url,
     body: query.body,
@@ -311,8 +327,11 @@ async function measure(
     durationSeconds,
     ...(expectBody ? { expectBody } : {}),
   });
-  const gatewayAfter = target.pid ? await settled(target.pid) : 0;
+  const coreAfter = coreTimesOf(GATEWAY_CORE);
+  const gatewayAfter = target.pid ? cpuMsOf(target.pid) : 0;
+  const gatewaySettled = target.pid ? await settled(target.pid) : 0;
   const subgraphsAfter = await settled(subgraphsPid);
+  const coreMs = coreAfter.total - coreBefore.total;
   const problems = (['non2xx', 'errors', 'timeouts', 'mismatches'] as const).filter((key) => load[key] > 0);
   if (problems.length > 0 || load.ok === 0)
     fail(
@@ -323,7 +342,9 @@ async function measure(
     rps: load.ok / load.seconds,
     p50: load.p50,
     p99: load.p99,
-    cpuMsPerRequest: (gatewayAfter - gatewayBefore) / load.sent,
+    cpuMsPerRequest: (gatewaySettled - gatewayBefore) / load.sent,
+    gatewayBusy: (gatewayAfter - gatewayBefore) / coreMs,
+    othersOnCore: Math.max(0, coreAfter.busy - coreBefore.busy - (gatewayAfter - gatewayBefore)) / coreMs,
     loadSideBusy: (subgraphsAfter - subgraphsBefore + load.cpuMs) / (load.seconds * 1000),
   };
 }
@@ -338,6 +359,8 @@ function summarise(runs: Run[]): Run {
     p50: mean(runs.map((run) => run.p50)),
     p99: mean(runs.map((run) => run.p99)),
     cpuMsPerRequest: mean(runs.map((run) => run.cpuMsPerRequest)),
+    gatewayBusy: mean(runs.map((run) => run.gatewayBusy)),
+    othersOnCore: mean(runs.map((run) => run.othersOnCore)),
     loadSideBusy: mean(runs.map((run) => run.loadSideBusy)),
   };
 }
@@ -407,7 +430,7 @@ async function main(): Promise<void> {
           console.log(
             `[bench] round ${round + 1} ${query.name.padEnd(10)} ${target.name.padEnd(17)} ${fixed(run.rps).padStart(8)} rps  ` +
               `p50 ${ms(run.p50)}  p99 ${ms(run.p99)}  ${target.pid ? `cpu ${fixed(run.cpuMsPerRequest, 2)} ms/req  ` : ''}` +
-              `core 0 busy ${fixed(run.loadSideBusy * 100, 0)} %`,
+              `core 0 busy ${fixed(run.loadSideBusy * 100, 0)} %  core 1: gateway ${fixed(run.gatewayBusy * 100, 0)} %, others ${fixed(run.othersOnCore * 100, 0)} %`,
           );
         }
       }
@@ -433,13 +456,16 @@ function report(
   const lines: string[] = [];
   const runsText = `${options.rounds} round${options.rounds === 1 ? '' : 's'} × ${options.durationSeconds} s, means`;
   lines.push('', `### TestQuery, 50 connections (${runsText})`, '');
-  lines.push('| gateway | RPS | p50 | p99 | gateway CPU per request | max RSS | core 0 (subgraphs + load) busy |');
-  lines.push('|---|---|---|---|---|---|---|');
+  lines.push(
+    '| gateway | RPS | p50 | p99 | gateway CPU per request | max RSS | core 1: gateway / other processes | core 0 (subgraphs + load) busy |',
+  );
+  lines.push('|---|---|---|---|---|---|---|---|');
   for (const target of targets) {
     const run = of(target.name, 'TestQuery');
     lines.push(
       `| ${GATEWAYS[target.name as GatewayName].label} | ${fixed(run.rps)} | ${ms(run.p50)} | ${ms(run.p99)} | ` +
-        `${fixed(run.cpuMsPerRequest, 2)} ms | ${fixed(maxRss.get(target.name)!, 0)} MB | ${fixed(run.loadSideBusy * 100, 0)} % |`,
+        `${fixed(run.cpuMsPerRequest, 2)} ms | ${fixed(maxRss.get(target.name)!, 0)} MB | ` +
+        `${fixed(run.gatewayBusy * 100, 0)} % / ${fixed(run.othersOnCore * 100, 0)} % | ${fixed(run.loadSideBusy * 100, 0)} % |`,
     );
   }
   lines.push('', `### SmallQuery (one subgraph), 10 connections (${runsText})`, '');
