@@ -25,6 +25,8 @@ const schema = z.object({
   CREDENTIAL_NEGATIVE_CACHE_TTL_MS: positiveInt(1_000),
   SUBGRAPH_TIMEOUT_MS: positiveInt(10_000),
   REQUEST_TIMEOUT_MS: positiveInt(15_000),
+  /** In-flight deduplication of identical subgraph query fetches (server.ts `subgraphDedup`). */
+  SUBGRAPH_DEDUP: flag(true),
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
   // Operation limits (operation-limits.ts); the defaults live there, so unset means "the default".
   MAX_DEPTH: z.coerce.number().int().positive().optional(),

@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       negativeCredentialCacheTtlMs: env.CREDENTIAL_NEGATIVE_CACHE_TTL_MS,
       subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
       requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+      subgraphDedup: env.SUBGRAPH_DEDUP,
       maxBodyBytes: env.MAX_BODY_BYTES,
       ...(env.FIELD_SUGGESTIONS !== undefined ? { fieldSuggestions: env.FIELD_SUGGESTIONS } : {}),
       operationLimits: {

@@ -22,6 +22,7 @@ import { createAccessTokenVerifier, createAuthenticator, createCredentialResolve
 import { applyBudgetVerdict, createBudgets, type BudgetOptions } from './budgets.ts';
 import { clientAddress, createAddressAllowlist } from './client-address.ts';
 import { createCors } from './cors.ts';
+import { createInternalTokenCache } from './internal-token-cache.ts';
 import { createOperationLimits, type OperationLimits } from './operation-limits.ts';
 import { createPersistedDocuments, type PersistedDocumentsOptions } from './persisted-documents.ts';
 import { SubgraphDataSource, type SubgraphFetchContext } from './subgraph-data-source.ts';
@@ -77,6 +78,11 @@ export interface GatewayOptions {
   negativeCredentialCacheTtlMs?: number;
   /** Each subgraph fetch gives up after this long. Default 10 s; must be below `requestTimeoutMs`. */
   subgraphTimeoutMs?: number;
+  /**
+   * Identical subgraph query fetches in flight at once (same subgraph, same
+   * identity, same body) share one HTTP exchange; never mutations. Default true.
+   */
+  subgraphDedup?: boolean;
   /** A whole request gives up after this long with 504 `GATEWAY_TIMEOUT`. Default 15 s. */
   requestTimeoutMs?: number;
   /** `/ready` gives each subgraph's `/health` this long. Default 1 s. */
@@ -216,7 +222,7 @@ const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
  * The gateway: Apollo Server 5 over `@apollo/gateway` with a static
  * supergraph. Authenticates at the edge, enforces `@authenticated` /
  * `@requiresScopes` before planning, signs an internal token per subgraph
- * fetch, masks errors; serves `/graphql`, `/health`, `/ready`.
+ * fetch (reused per identity while fresh), masks errors; serves `/graphql`, `/health`, `/ready`.
  */
 export async function startGateway(options: GatewayOptions, port: number, host = '127.0.0.1'): Promise<RunningGateway> {
   const production = options.production ?? false;
@@ -286,15 +292,22 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     : undefined;
   const authenticator = createAuthenticator(verifyAccessToken, credentials);
 
+  const internalTokens = createInternalTokenCache({ key: options.internalTokenKey });
+  const dataSources: SubgraphDataSource[] = [];
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphForQueryPlanner(supergraph),
-    buildService: ({ name, url }) =>
-      new SubgraphDataSource({
+    buildService: ({ name, url }) => {
+      const dataSource = new SubgraphDataSource({
         name,
         url: subgraphs.get(name) ?? url ?? '',
         internalTokenKey: options.internalTokenKey,
+        internalTokens,
         timeoutMs: subgraphTimeoutMs,
-      }),
+        dedup: options.subgraphDedup ?? true,
+      });
+      dataSources.push(dataSource);
+      return dataSource;
+    },
   });
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -380,6 +393,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
         await closeServer(server);
         await apollo.stop();
         persistedDocuments.stop();
+        await Promise.all(dataSources.map((dataSource) => dataSource.close()));
       })()),
   };
 }

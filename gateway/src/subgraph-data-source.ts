@@ -1,8 +1,8 @@
-import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import {
   Kind,
+  OperationTypeNode,
   parse,
   type FieldNode,
   type GraphQLFormattedError,
@@ -10,15 +10,20 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { CryptoKey, KeyObject } from 'jose';
-import { ANONYMOUS, INTERNAL_TOKEN_HEADER, signInternalToken, type Identity } from '@supergraph/platform';
+import { ANONYMOUS, INTERNAL_TOKEN_HEADER, type Identity } from '@supergraph/platform';
+import { createInFlight, type InFlight } from './in-flight.ts';
+import { createInternalTokenCache, identityFingerprint, type InternalTokenCache } from './internal-token-cache.ts';
+import {
+  createSubgraphHttpClient,
+  type SubgraphHttpClient,
+  type SubgraphHttpResponse,
+} from './subgraph-http-client.ts';
 
 /** What every subgraph fetch needs from the request context. */
 export interface SubgraphFetchContext {
   identity: Identity;
   requestId: string;
   traceparent?: string;
-  /** Internal tokens already signed in this request, by subgraph name. */
-  internalTokens?: Map<string, Promise<string>>;
 }
 
 /**
@@ -37,77 +42,61 @@ export const IDENTITY_HEADERS = [
   'x-session-token',
   'cookie',
 ] as const;
-
-/**
- * A fetcher on Node's own `fetch` (undici, keep-alive connection pool) that
- * gives up after `timeoutMs`, so a slow subgraph costs a bounded wait.
- */
-export function timeoutFetcher(timeoutMs: number): Fetcher {
-  return async (url, init) => {
-    const response = await fetch(url, {
-      method: init?.method ?? 'POST',
-      headers: init?.headers ?? {},
-      ...(init?.body !== undefined ? { body: init.body } : {}),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    return response as unknown as FetcherResponse;
-  };
-}
+const IDENTITY_HEADER_SET: ReadonlySet<string> = new Set(IDENTITY_HEADERS);
 
 export interface SubgraphDataSourceOptions {
   name: string;
   url: string;
+  /** Signs internal tokens; ignored when `internalTokens` is given. */
   internalTokenKey: CryptoKey | KeyObject;
+  /** Shared by every subgraph of a gateway (one LRU); a private one over `internalTokenKey` otherwise. */
+  internalTokens?: InternalTokenCache;
   timeoutMs: number;
+  /**
+   * Identical query fetches in flight at once (same subgraph, same identity,
+   * same body) share one HTTP exchange; each caller still parses its own copy
+   * of the answer. Never for mutations. Default true.
+   */
+  dedup?: boolean;
 }
 
 /**
- * One subgraph as the gateway calls it: every fetch carries a fresh internal
- * token for that subgraph (audience = its name), the request id and
- * `traceparent`, and nothing identity-like the client sent. A subgraph that is
- * down, slow or answers garbage becomes a SERVICE_UNAVAILABLE error at the
- * paths it should have filled, and the rest of the response still arrives.
+ * One subgraph as the gateway calls it: every fetch carries an internal token
+ * for that subgraph (audience = its name, reused per identity until shortly
+ * before expiry), the request id and `traceparent`, and nothing identity-like
+ * the client sent. A subgraph that is down, slow or answers garbage becomes a
+ * SERVICE_UNAVAILABLE error at the paths it should have filled, and the rest
+ * of the response still arrives.
  */
-export class SubgraphDataSource extends RemoteGraphQLDataSource<SubgraphFetchContext> {
+export class SubgraphDataSource implements GraphQLDataSource<SubgraphFetchContext> {
   readonly subgraphName: string;
-  readonly internalTokenKey: CryptoKey | KeyObject;
+  readonly url: string;
+  #tokens: InternalTokenCache;
+  #http: SubgraphHttpClient;
+  #inFlight: InFlight<SubgraphHttpResponse> | undefined;
 
   constructor(options: SubgraphDataSourceOptions) {
-    super({ url: options.url });
     this.subgraphName = options.name;
-    this.internalTokenKey = options.internalTokenKey;
-    this.fetcher = timeoutFetcher(options.timeoutMs);
+    this.url = options.url;
+    this.#tokens = options.internalTokens ?? createInternalTokenCache({ key: options.internalTokenKey });
+    this.#http = createSubgraphHttpClient(options.url, options.timeoutMs);
+    this.#inFlight = (options.dedup ?? true) ? createInFlight() : undefined;
   }
 
-  override async willSendRequest({
-    request,
-    context,
-  }: GraphQLDataSourceProcessOptions<SubgraphFetchContext>): Promise<void> {
-    const headers = request.http?.headers;
-    if (!headers) return;
-    for (const name of IDENTITY_HEADERS) headers.delete(name);
-    headers.set(INTERNAL_TOKEN_HEADER, await this.internalTokenFor(context));
-    if (context?.requestId) headers.set('x-request-id', context.requestId);
-    if (context?.traceparent) headers.set('traceparent', context.traceparent);
+  /** Closes the keep-alive connections (the gateway's `stop`). */
+  close(): Promise<void> {
+    return this.#http.close();
   }
 
-  private internalTokenFor(context: Partial<SubgraphFetchContext> | undefined): Promise<string> {
-    const identity = context?.identity ?? ANONYMOUS;
-    if (!context) return signInternalToken(identity, this.subgraphName, this.internalTokenKey);
-    context.internalTokens ??= new Map();
-    let token = context.internalTokens.get(this.subgraphName);
-    if (!token) {
-      token = signInternalToken(identity, this.subgraphName, this.internalTokenKey);
-      context.internalTokens.set(this.subgraphName, token);
-    }
-    return token;
-  }
-
-  override async process(
-    options: GraphQLDataSourceProcessOptions<SubgraphFetchContext>,
-  ): Promise<GatewayGraphQLResponse> {
+  async process(options: GraphQLDataSourceProcessOptions<SubgraphFetchContext>): Promise<GatewayGraphQLResponse> {
     try {
-      return await super.process(options);
+      const exchange = await this.#exchange(options);
+      const body = parseBody(exchange);
+      if (exchange.status < 200 || exchange.status > 299) throw new SubgraphResponseError(exchange.status, body);
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        throw new Error(`Expected JSON response body, but received: ${String(body)}`);
+      restrictCachePolicy(options, exchange.headers['cache-control']);
+      return body as GatewayGraphQLResponse;
     } catch (error) {
       const rejection = inputRejection(error);
       if (rejection) return { errors: failureErrors(options, rejection, 'BAD_USER_INPUT') };
@@ -116,6 +105,83 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<SubgraphFetchCon
       return { errors: failureErrors(options, `Service "${this.subgraphName}" ${reason.message}`) };
     }
   }
+
+  #exchange(options: GraphQLDataSourceProcessOptions<SubgraphFetchContext>): Promise<SubgraphHttpResponse> {
+    const { request, context } = options;
+    if (!request.query) throw new Error('Missing query');
+    const { http, ...payload } = request;
+    const body = JSON.stringify(payload);
+    const identity = (context as Partial<SubgraphFetchContext> | undefined)?.identity ?? ANONYMOUS;
+    const forwarded: Record<string, string> = {};
+    // Only Apollo's own headers arrive here (e.g. the federated-tracing request); never a client's.
+    for (const [name, value] of http?.headers ?? []) if (!IDENTITY_HEADER_SET.has(name)) forwarded[name] = value;
+    const send = async () => {
+      const headers: Record<string, string> = {
+        ...forwarded,
+        'content-type': 'application/json',
+        [INTERNAL_TOKEN_HEADER]: await this.#tokens.tokenFor(identity, this.subgraphName),
+      };
+      if (context?.requestId) headers['x-request-id'] = context.requestId;
+      if (context?.traceparent) headers['traceparent'] = context.traceparent;
+      return this.#http.post(headers, body);
+    };
+    if (!this.#inFlight || !isQuery(options)) return send();
+    // The first caller's x-request-id/traceparent go out; the identity (hence the token) is the same for all.
+    const key = `${identityFingerprint(identity)}\n${JSON.stringify(forwarded)}\n${body}`;
+    return this.#inFlight.run(key, send);
+  }
+}
+
+/** A subgraph's non-2xx answer, shaped like Apollo's (`extensions.response`) so the masking rules below read it. */
+class SubgraphResponseError extends Error {
+  readonly extensions: { response: { status: number; body: unknown } };
+  constructor(status: number, body: unknown) {
+    super(`${status}`);
+    this.extensions = { response: { status, body } };
+  }
+}
+
+/** JSON for a JSON content type (a non-2xx body that is not JSON stays text, for the log); text otherwise. */
+function parseBody(exchange: SubgraphHttpResponse): unknown {
+  const contentType = exchange.headers['content-type'];
+  if (!contentType?.startsWith('application/json') && !contentType?.startsWith('application/graphql-response+json'))
+    return exchange.text;
+  if (exchange.status >= 200 && exchange.status <= 299) return JSON.parse(exchange.text);
+  try {
+    return JSON.parse(exchange.text);
+  } catch {
+    return exchange.text;
+  }
+}
+
+/** Only query operations are shared in flight: the plan's document says so, else the text does. */
+function isQuery(options: GraphQLDataSourceProcessOptions<SubgraphFetchContext>): boolean {
+  const document = 'document' in options ? options.document : undefined;
+  if (document) {
+    const operations = document.definitions.filter(
+      (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
+    );
+    return operations.length === 1 && operations[0]?.operation === OperationTypeNode.QUERY;
+  }
+  return /^\s*(?:query\b|\{)/.test(options.request.query ?? '');
+}
+
+/** A subgraph's `Cache-Control` narrows the response's cache policy, as Apollo's RemoteGraphQLDataSource does. */
+function restrictCachePolicy(
+  options: GraphQLDataSourceProcessOptions<SubgraphFetchContext>,
+  header: string | undefined,
+): void {
+  const policy = 'incomingRequestContext' in options ? options.incomingRequestContext.overallCachePolicy : undefined;
+  if (!policy || !('restrict' in policy)) return;
+  const hint: { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' } = { maxAge: 0 };
+  for (const part of header?.trim().split(/\s*,\s*/) ?? []) {
+    const [name, raw] = part.split(/\s*=\s*/, 2);
+    const value = raw?.replace(/^"|"$/g, '');
+    if (name === 'max-age' && value !== undefined && /^[0-9]+$/.test(value)) hint.maxAge = Number(value);
+    if (name === 'private' && value === undefined) hint.scope = 'PRIVATE';
+    if (name === 'public' && value === undefined) hint.scope = 'PUBLIC';
+  }
+  policy.restrict(hint as Parameters<typeof policy.restrict>[0]);
 }
 
 /**
@@ -157,9 +223,12 @@ function describeFailure(error: unknown): { message: string; log: string } {
     const body = typeof response.body === 'string' ? response.body : JSON.stringify(response.body ?? '');
     return { message: 'failed', log: `HTTP ${response.status}: ${body.slice(0, MAX_LOGGED_BODY)}` };
   }
-  const cause = (error as { cause?: { code?: string } } | null)?.cause?.code;
-  if (error instanceof TypeError)
-    return { message: 'is unavailable', log: `${error.message}${cause ? ` (${cause})` : ''}` };
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
+    return { message: 'timed out', log: 'timeout' };
+  // Connection refused or reset, DNS, sockets: undici's errors carry the system or UND_ERR_* code.
+  if (typeof code === 'string' && error instanceof Error)
+    return { message: 'is unavailable', log: `${error.message} (${code})` };
   return { message: 'failed', log: error instanceof Error ? error.message : String(error) };
 }
 
