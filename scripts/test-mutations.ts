@@ -145,19 +145,19 @@ const MUTATIONS: Mutation[] = [
   },
   {
     id: 'M13',
-    // The request's first token (signed for the first subgraph called) goes to every subgraph.
+    // One cached token per identity, whatever its audience: the first subgraph's token goes to every subgraph.
     title: 'one internal token for all subgraphs',
-    file: DATA_SOURCE,
-    find: 'context.internalTokens.get(this.subgraphName)',
-    replace: 'context.internalTokens.values().next().value',
+    file: 'gateway/src/internal-token-cache.ts',
+    find: 'const cacheKey = `${audience}\\n${identityFingerprint(identity)}`;',
+    replace: 'const cacheKey = identityFingerprint(identity);',
     tests: [FOREIGN_E2E],
   },
   {
     id: 'M14',
     title: 'no subgraph timeout',
     file: DATA_SOURCE,
-    find: '      signal: AbortSignal.timeout(timeoutMs),\n',
-    replace: '',
+    find: 'this.#http = createSubgraphHttpClient(options.url, options.timeoutMs);',
+    replace: 'this.#http = createSubgraphHttpClient(options.url, 3_600_000);',
     tests: [EDGE_E2E],
   },
   {

@@ -174,18 +174,19 @@ describe('timeouts nest: subgraph < request', () => {
   });
 
   it('a request whose fetches together outlast the request timeout gets 504 GATEWAY_TIMEOUT at the deadline', async () => {
-    const gateway = await gatewayWith({ subgraphTimeoutMs: 400, requestTimeoutMs: 600 });
+    // Margins of 500 ms either side, so a loaded machine cannot move the outcome.
+    const gateway = await gatewayWith({ subgraphTimeoutMs: 2_000, requestTimeoutMs: 2_500 });
     vi.spyOn(console, 'error').mockImplementation(() => {});
     // Each fetch is within the subgraph timeout; the plan runs them one after the other (item, then its detail).
-    alpha.answer = () => ({ ...ITEM, delayMs: 350 });
-    beta.answer = () => ({ ...DETAIL, delayMs: 350 });
+    alpha.answer = () => ({ ...ITEM, delayMs: 1_500 });
+    beta.answer = () => ({ ...DETAIL, delayMs: 1_500 });
     const betaAnswered = beta.answered;
     const started = Date.now();
     const result = await postGraphQL(gateway.url, { query: '{ item { id detail } }' });
     const elapsed = Date.now() - started;
     // The client had its answer at the deadline, while the second fetch was still under way.
     expect(beta.answered).toBe(betaAnswered);
-    expect(elapsed).toBeGreaterThanOrEqual(590);
+    expect(elapsed).toBeGreaterThanOrEqual(2_490);
     expect(result.status).toBe(504);
     expect(result.body).toEqual({
       errors: [{ message: 'The request took too long; try again later', extensions: { code: 'GATEWAY_TIMEOUT' } }],
@@ -193,9 +194,9 @@ describe('timeouts nest: subgraph < request', () => {
   });
 
   it('the same plan within the deadline answers in full', async () => {
-    const gateway = await gatewayWith({ subgraphTimeoutMs: 400, requestTimeoutMs: 2_000 });
-    alpha.answer = () => ({ ...ITEM, delayMs: 350 });
-    beta.answer = () => ({ ...DETAIL, delayMs: 350 });
+    const gateway = await gatewayWith({ subgraphTimeoutMs: 2_000, requestTimeoutMs: 5_000 });
+    alpha.answer = () => ({ ...ITEM, delayMs: 300 });
+    beta.answer = () => ({ ...DETAIL, delayMs: 300 });
     const result = await postGraphQL(gateway.url, { query: '{ item { id detail } }' });
     expect(result.body).toEqual({ data: { item: { id: 'i-1', detail: 'detail' } } });
   });
