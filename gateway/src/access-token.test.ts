@@ -47,6 +47,54 @@ describe('createAccessTokenVerifier algorithms', () => {
   });
 });
 
+describe('createAccessTokenVerifier verification cache', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('reuses a verification only until the token expires, and checks revocations on every request', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const start = Date.now();
+    const key = await signingKey('EdDSA', 'ed');
+    let revokedBefore: number | undefined;
+    const verify = createAccessTokenVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwks: { keys: [key.publicJwk] },
+      revocations: {
+        revokedBefore: (kind, id) => (kind === 'user' && id === 'u1' ? revokedBefore : undefined),
+        learnedAt: () => 0,
+        close: async () => {},
+      },
+    });
+    const token = await accessToken(key);
+    const exp = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
+    await expect(verify(token)).resolves.toMatchObject({ userId: 'u1' });
+    await expect(verify(token)).resolves.toMatchObject({ userId: 'u1' });
+
+    revokedBefore = Date.now() + 1;
+    await expect(verify(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: 'Access token revoked' });
+    revokedBefore = undefined;
+    await expect(verify(token)).resolves.toMatchObject({ userId: 'u1' });
+
+    vi.setSystemTime(exp * 1000 - 1);
+    await expect(verify(token)).resolves.toMatchObject({ userId: 'u1' });
+    vi.setSystemTime(exp * 1000);
+    await expect(verify(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    vi.setSystemTime(start);
+  });
+
+  it('never caches a refusal: a tampered copy of a verified token is still refused', async () => {
+    const key = await signingKey('EdDSA', 'ed');
+    const verify = createAccessTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [key.publicJwk] } });
+    const token = await accessToken(key);
+    await verify(token);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, roles: ['admin'] })).toString('base64url')}.${signature}`;
+    await expect(verify(forged)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(verify(token)).resolves.toMatchObject({ roles: ['user'] });
+  });
+});
+
 /** A JWKS endpoint whose key set can change, counting how often it is fetched. */
 async function serveJwks(keys: JWK[]) {
   let published = keys;

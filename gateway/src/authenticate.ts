@@ -15,12 +15,12 @@ import {
   HttpError,
   INTERNAL_SCOPES,
   INTERNAL_TOKEN_HEADER,
-  signInternalToken,
   type Identity,
   type RevocationList,
   type Role,
   type Tier,
 } from '@supergraph/platform';
+import { createInternalTokenCache } from './internal-token-cache.ts';
 
 /** Access tokens only: refresh tokens (`refresh+jwt`) and anything else are refused. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -48,7 +48,16 @@ export interface AccessTokenOptions {
   maxAgeSeconds?: number;
   /** Revocations published by auth: tokens issued before their user's or session's revocation are refused. */
   revocations?: RevocationList | undefined;
+  /** Most verified tokens remembered (see {@link VERIFIED_TOKEN_REUSE_MS}). Default 10,000; 0 verifies every time. */
+  verifiedTokenCacheSize?: number;
 }
+
+/**
+ * How long one signature verification of an access token is reused (never
+ * past its `exp`). Short, so a key retired from the JWKS stops working about
+ * as soon as without the cache (when the cached key set expires, ten minutes).
+ */
+export const VERIFIED_TOKEN_REUSE_MS = 30_000;
 
 export interface CredentialResolverOptions {
   /** The GraphQL endpoint answering `resolveCredential` (the auth subgraph's). */
@@ -92,8 +101,18 @@ export function createAccessTokenVerifier(options: AccessTokenOptions): (token: 
     });
   } else throw new Error('createAccessTokenVerifier needs jwks or jwksUrl');
   const maxAgeSeconds = options.maxAgeSeconds ?? DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS;
+  const cacheSize = options.verifiedTokenCacheSize ?? 10_000;
+  // Signature + claims checks per token hash; expiry by Date.now() (as jose's), the LRU only bounds the size.
+  const verified =
+    cacheSize > 0 ? new LRUCache<string, { payload: JWTPayload; reuseUntil: number }>({ max: cacheSize }) : undefined;
 
-  return async (token) => {
+  async function verifyToken(token: string): Promise<JWTPayload> {
+    const now = Date.now();
+    const key = verified ? createHash('sha256').update(token).digest('base64url') : '';
+    const cached = verified?.get(key);
+    // jose refuses a token once floor(now / 1000) >= exp; so does the cache.
+    if (cached && now < cached.reuseUntil && Math.floor(now / 1000) < (cached.payload.exp as number))
+      return cached.payload;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keys, {
@@ -108,6 +127,13 @@ export function createAccessTokenVerifier(options: AccessTokenOptions): (token: 
     }
     if ((payload.exp as number) - (payload.iat as number) > maxAgeSeconds)
       throw invalidCredentials('Invalid or expired access token');
+    verified?.set(key, { payload, reuseUntil: now + VERIFIED_TOKEN_REUSE_MS });
+    return payload;
+  }
+
+  return async (token) => {
+    const payload = await verifyToken(token);
+    // Revocations are checked on every request, whether the verification was cached or not.
     if (options.revocations && isRevoked(payload, options.revocations))
       throw invalidCredentials('Access token revoked');
     return identityFromClaims(payload);
@@ -199,6 +225,8 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
     ttl,
   });
   const revocations = options.revocations;
+  // One internal token per audience, reused until shortly before it expires (not one signature per lookup).
+  const internalTokens = createInternalTokenCache({ key: options.internalTokenKey });
 
   /** Whether a revocation that may concern `identity` was learned at or after `lookedUpAt`. */
   function isStale(identity: Identity | null, lookedUpAt: number): boolean {
@@ -210,7 +238,7 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
   const inFlight = new Map<string, { startedAt: number; identity: Promise<Identity | null> }>();
 
   async function lookup(kind: 'api_key' | 'session', secret: string, requestId: string): Promise<Identity | null> {
-    const token = await signInternalToken(GATEWAY_IDENTITY, options.audience, options.internalTokenKey);
+    const token = await internalTokens.tokenFor(GATEWAY_IDENTITY, options.audience);
     let response: Response;
     try {
       response = await fetch(options.url, {
