@@ -13,8 +13,10 @@
  *   npm run bench:gateway                       2 rounds × 10 s per gateway and query
  *   npm run bench:gateway -- --quick            1 round × 3 s (smoke test)
  *   npm run bench:gateway -- --duration=20 --rounds=3 --warmup=5 --gateways=ours,stock
+ *   npm run bench:gateway -- --queries=TestQuery   only some queries (TestQuery, SmallQuery)
  *   npm run bench:gateway -- --cpu-prof[=dir]   profile our gateway (.data/bench-profiles/… by default)
  *   BENCH_OURS_OPTIONS='{…}' / BENCH_HIVE_OPTIONS='{…}'   extra options for ours / Hive (JSON)
+ *   BENCH_OURS_NODE_FLAGS='--max-semi-space-size=16'    extra node flags for ours
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -40,6 +42,7 @@ interface Options {
   rounds: number;
   warmupSeconds: number;
   gateways: GatewayName[];
+  queries: string[];
   cpuProfileDir: string | undefined;
   args: string[];
 }
@@ -50,6 +53,7 @@ function parseOptions(argv: string[]): Options {
     rounds: 2,
     warmupSeconds: 3,
     gateways: ['ours', 'stock', 'hive'],
+    queries: ['TestQuery', 'SmallQuery'],
     cpuProfileDir: undefined,
     args: argv,
   };
@@ -69,6 +73,12 @@ function parseOptions(argv: string[]): Options {
       for (const name of names) if (!(name in GATEWAYS)) fail(`unknown gateway ${name} (ours, stock, hive)`);
       if (names.length === 0) fail('--gateways needs at least one of ours, stock, hive');
       options.gateways = names as GatewayName[];
+    } else if (flag === '--queries') {
+      const names = (value ?? '').split(',').filter(Boolean);
+      for (const name of names)
+        if (name !== 'TestQuery' && name !== 'SmallQuery') fail(`unknown query ${name} (TestQuery, SmallQuery)`);
+      if (names.length === 0) fail('--queries needs at least one of TestQuery, SmallQuery');
+      options.queries = names;
     } else if (flag === '--cpu-prof')
       options.cpuProfileDir = path.resolve(
         value || path.join(REPO, '.data/bench-profiles', new Date().toISOString().replaceAll(':', '-')),
@@ -371,10 +381,11 @@ async function main(): Promise<void> {
   ensureInstalled();
   const { TEST_QUERY, SMALL_QUERY } = await import('./queries.mts');
   const { composeSupergraph } = await import('./compose.mts');
-  const queries: Query[] = [
+  const allQueries: Query[] = [
     { name: 'TestQuery', body: JSON.stringify({ query: TEST_QUERY }), connections: 50 },
     { name: 'SmallQuery', body: JSON.stringify({ query: SMALL_QUERY }), connections: 10 },
   ];
+  const queries = allQueries.filter((query) => options.queries.includes(query.name));
 
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-gateway-'));
   try {
@@ -391,6 +402,7 @@ async function main(): Promise<void> {
       try {
         const started = await startChild(name, GATEWAY_CORE, [
           ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+          ...(name === 'ours' ? (process.env['BENCH_OURS_NODE_FLAGS'] ?? '').split(' ').filter(Boolean) : []),
           GATEWAYS[name].script,
           supergraphPath,
         ]);
@@ -468,16 +480,18 @@ function report(
         `${fixed(run.gatewayBusy * 100, 0)} % / ${fixed(run.othersOnCore * 100, 0)} % | ${fixed(run.loadSideBusy * 100, 0)} % |`,
     );
   }
-  lines.push('', `### SmallQuery (one subgraph), 10 connections (${runsText})`, '');
-  lines.push('| gateway | RPS | p50 | added p50 over the subgraph | p99 | gateway CPU per request |');
-  lines.push('|---|---|---|---|---|---|');
-  lines.push(`| products subgraph directly | ${fixed(direct.rps)} | ${ms(direct.p50)} | – | ${ms(direct.p99)} | – |`);
-  for (const target of targets) {
-    const run = of(target.name, 'SmallQuery');
-    lines.push(
-      `| ${GATEWAYS[target.name as GatewayName].label} | ${fixed(run.rps)} | ${ms(run.p50)} | ${ms(run.p50 - direct.p50)} | ` +
-        `${ms(run.p99)} | ${fixed(run.cpuMsPerRequest, 2)} ms |`,
-    );
+  if (options.queries.includes('SmallQuery')) {
+    lines.push('', `### SmallQuery (one subgraph), 10 connections (${runsText})`, '');
+    lines.push('| gateway | RPS | p50 | added p50 over the subgraph | p99 | gateway CPU per request |');
+    lines.push('|---|---|---|---|---|---|');
+    lines.push(`| products subgraph directly | ${fixed(direct.rps)} | ${ms(direct.p50)} | – | ${ms(direct.p99)} | – |`);
+    for (const target of targets) {
+      const run = of(target.name, 'SmallQuery');
+      lines.push(
+        `| ${GATEWAYS[target.name as GatewayName].label} | ${fixed(run.rps)} | ${ms(run.p50)} | ${ms(run.p50 - direct.p50)} | ` +
+          `${ms(run.p99)} | ${fixed(run.cpuMsPerRequest, 2)} ms |`,
+      );
+    }
   }
   if (targets.length > 1) {
     lines.push('', '### Ratios (row gateway ÷ column peer; RPS higher is better, the rest lower)', '');
