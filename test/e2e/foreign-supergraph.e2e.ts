@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { deadUrl } from '@supergraph/testing';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { decodeJwt } from 'jose';
@@ -21,15 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-/** A URL where nothing listens. */
-async function deadUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/graphql`;
-}
 
 describe('a supergraph with no credential subgraph', () => {
   it('has no credential subgraph to find', () => {

@@ -1,6 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { deadUrl } from '@supergraph/testing';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -58,15 +57,6 @@ async function expectTokenForProbeOnly(token: string) {
   expect(replayed.status).toBe(401);
   expect(firstCode(replayed)).toBe('UNAUTHENTICATED');
   return identity;
-}
-
-/** A URL where nothing listens. */
-async function deadUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/graphql`;
 }
 
 describe('identity forwarding', () => {

@@ -1,3 +1,4 @@
 export * from './identities.ts';
 export * from './graphql-client.ts';
 export * from './services.ts';
+export * from './net.ts';
