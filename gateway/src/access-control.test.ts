@@ -2,7 +2,7 @@ import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { ANONYMOUS, loadScopeCatalog, type Identity } from '@supergraph/platform';
 import { createAccessControl } from './access-control.ts';
-import { subgraphsOf } from './server.ts';
+import { subgraphsOf } from './supergraph-graphs.ts';
 
 const supergraph = parse(/* GraphQL */ `
   schema @link(url: "https://specs.apollo.dev/link/v1.0") {

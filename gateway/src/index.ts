@@ -1,4 +1,5 @@
-export { credentialSubgraphOf, startGateway, subgraphsOf, formatGatewayError } from './server.ts';
+export { startGateway, formatGatewayError } from './server.ts';
+export { credentialSubgraphOf, subgraphsOf } from './supergraph-graphs.ts';
 export type { GatewayOptions, RunningGateway, GatewayContext } from './server.ts';
 export { parseGatewayEnv, internalKeyProblem, subgraphUrlsFromEnv } from './env.ts';
 export type { GatewayEnv } from './env.ts';

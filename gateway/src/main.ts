@@ -11,7 +11,8 @@ import {
 import { parse } from 'graphql';
 import { parseGatewayEnv, subgraphUrlsFromEnv } from './env.ts';
 import { createRedisKeyValueCache } from './persisted-documents.ts';
-import { startGateway, subgraphsOf } from './server.ts';
+import { startGateway } from './server.ts';
+import { subgraphsOf } from './supergraph-graphs.ts';
 
 /** Service mode: one gateway process configured from the environment; SIGTERM drains and exits. */
 async function main(): Promise<void> {

@@ -1,6 +1,7 @@
 import { GraphQLError, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { credentialSubgraphOf, formatGatewayError } from './server.ts';
+import { formatGatewayError } from './server.ts';
+import { credentialSubgraphOf } from './supergraph-graphs.ts';
 
 /** The parts of a composed supergraph `credentialSubgraphOf` reads, as `composeServices` writes them. */
 function supergraph(query: string, graphs = ['ACCOUNTS_SVC @join__graph(name: "accounts-svc", url: "http://a")']) {

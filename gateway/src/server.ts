@@ -5,7 +5,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { Kind, parse, type ConstDirectiveNode, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { parse, type GraphQLFormattedError } from 'graphql';
 import type { CryptoKey, JSONWebKeySet, KeyObject } from 'jose';
 import {
   closeServer,
@@ -26,6 +26,7 @@ import { createInternalTokenCache } from './internal-token-cache.ts';
 import { createOperationLimits, type OperationLimits } from './operation-limits.ts';
 import { createPersistedDocuments, type PersistedDocumentsOptions } from './persisted-documents.ts';
 import { SubgraphDataSource, type SubgraphFetchContext } from './subgraph-data-source.ts';
+import { credentialSubgraphOf, subgraphsOf } from './supergraph-graphs.ts';
 import { operationResolutionPlugin } from './operation-resolution.ts';
 import { valueCompletionPlugin } from './value-completion.ts';
 
@@ -121,65 +122,6 @@ export interface RunningGateway {
 export interface GatewayContext extends SubgraphFetchContext {
   identity: Identity;
   requestId: string;
-}
-
-/** Subgraph name → routing URL, read from the supergraph's `join__Graph` enum. */
-export function subgraphsOf(supergraph: DocumentNode): Map<string, string> {
-  const result = new Map<string, string>();
-  for (const definition of supergraph.definitions) {
-    if (definition.kind !== Kind.ENUM_TYPE_DEFINITION || definition.name.value !== 'join__Graph') continue;
-    for (const value of definition.values ?? []) {
-      const directive = value.directives?.find((candidate) => candidate.name.value === 'join__graph');
-      const argument = (name: string) => {
-        const node = directive?.arguments?.find((arg) => arg.name.value === name)?.value;
-        return node?.kind === Kind.STRING ? node.value : undefined;
-      };
-      const name = argument('name');
-      const url = argument('url');
-      if (name && url) result.set(name, url);
-    }
-  }
-  return result;
-}
-
-/**
- * The subgraph that resolves API keys and session tokens: the owner of
- * `Query.resolveCredential` in the supergraph (by its `@join__field(graph:)`,
- * or Query's only `@join__type` in a one-subgraph supergraph), or undefined
- * when the supergraph has none.
- */
-export function credentialSubgraphOf(supergraph: DocumentNode): string | undefined {
-  const graphNames = new Map<string, string>();
-  let owner: string | undefined;
-  for (const definition of supergraph.definitions) {
-    if (definition.kind === Kind.ENUM_TYPE_DEFINITION && definition.name.value === 'join__Graph') {
-      for (const value of definition.values ?? []) {
-        const name = value.directives
-          ?.find((directive) => directive.name.value === 'join__graph')
-          ?.arguments?.find((arg) => arg.name.value === 'name')?.value;
-        if (name?.kind === Kind.STRING) graphNames.set(value.name.value, name.value);
-      }
-    }
-    if (definition.kind === Kind.OBJECT_TYPE_DEFINITION && definition.name.value === 'Query') {
-      const field = definition.fields?.find((candidate) => candidate.name.value === 'resolveCredential');
-      if (!field) continue;
-      // Composition writes @join__field only when Query spans several subgraphs; else Query's one @join__type says it.
-      const fieldGraphs = graphsOf(field.directives, 'join__field');
-      const typeGraphs = graphsOf(definition.directives, 'join__type');
-      owner = fieldGraphs[0] ?? (typeGraphs.length === 1 ? typeGraphs[0] : undefined);
-    }
-  }
-  return owner ? graphNames.get(owner) : undefined;
-}
-
-/** The `graph:` arguments of every `@<name>(graph: X)` among `directives`. */
-function graphsOf(directives: readonly ConstDirectiveNode[] | undefined, name: string): string[] {
-  return (directives ?? [])
-    .filter((directive) => directive.name.value === name)
-    .flatMap((directive) => {
-      const graph = directive.arguments?.find((arg) => arg.name.value === 'graph')?.value;
-      return graph?.kind === Kind.ENUM ? [graph.value] : [];
-    });
 }
 
 /** Extensions that describe internals (where a subgraph lives, what it answered) and never reach clients. */
