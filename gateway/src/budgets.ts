@@ -7,6 +7,7 @@ import {
   type RateAndQuotaDecision,
   type Redis,
   type Tier,
+  withDeadline,
 } from '@supergraph/platform';
 import { addressBucket } from './client-address.ts';
 
@@ -98,22 +99,15 @@ export function createBudgets(options: BudgetOptions) {
   let lastWarning = -Infinity;
 
   async function count(owner: string, budget: TierBudget): Promise<RateAndQuotaDecision> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
     // The hash tag keeps both keys in one slot, so the script also runs on Redis Cluster.
     const check = checkRateAndQuota(
       options.redis,
       { key: `${prefix}{${owner}}:minute`, max: budget.perMinute, windowMs: MINUTE_MS },
       { key: `${prefix}{${owner}}:day`, max: budget.perDay, windowMs: DAY_MS },
     );
-    check.catch(() => {});
-    try {
-      return await Promise.race([check, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withDeadline(check, timeoutMs, () => {
+      throw new Error(`no answer within ${timeoutMs} ms`);
+    });
   }
 
   return {

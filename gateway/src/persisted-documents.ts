@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { ApolloServerPlugin, BaseContext, PersistedQueryOptions } from '@apollo/server';
-import { HttpError, type Identity, type Redis } from '@supergraph/platform';
+import { HttpError, withDeadline, type Identity, type Redis } from '@supergraph/platform';
 import { EMPTY_MANIFEST, loadManifestSource, type Manifest, type ManifestOperation } from './persisted-manifest.ts';
 
 /**
@@ -211,17 +211,11 @@ export function createRedisKeyValueCache(
   { prefix = 'gateway:apq:', timeoutMs = 250 }: { prefix?: string; timeoutMs?: number } = {},
 ): NonNullable<PersistedQueryOptions['cache']> {
   async function bounded<T>(work: Promise<T>, fallback: T, what: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<T>((resolve) => {
-      timer = setTimeout(() => resolve(fallback), timeoutMs);
-    });
     try {
-      return await Promise.race([work, timeout]);
+      return await withDeadline(work, timeoutMs, () => fallback);
     } catch (error) {
       console.error(`[gateway] APQ cache ${what} failed: ${reason(error)}`);
       return fallback;
-    } finally {
-      clearTimeout(timer);
     }
   }
   return {

@@ -1,3 +1,4 @@
+import { withDeadline } from './deadline.ts';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
@@ -133,20 +134,10 @@ export function createGraphQLHttpServer<TContext extends BaseContext>(
 /** Resolves to `work`'s result, or rejects with 504 GATEWAY_TIMEOUT once `timeoutMs` has passed. */
 async function withRequestTimeout<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
   if (timeoutMs === undefined) return work;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      console.error(`[http] request gave up after ${timeoutMs} ms`);
-      reject(new HttpError(504, 'GATEWAY_TIMEOUT', 'The request took too long; try again later'));
-    }, timeoutMs);
+  return withDeadline(work, timeoutMs, () => {
+    console.error(`[http] request gave up after ${timeoutMs} ms`);
+    throw new HttpError(504, 'GATEWAY_TIMEOUT', 'The request took too long; try again later');
   });
-  // The abandoned work may still fail; its error is no longer anyone's to answer.
-  work.catch(() => {});
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** True when `Accept` names `application/json` itself (not through a wildcard) with a non-zero quality. */

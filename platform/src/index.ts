@@ -10,3 +10,4 @@ export * from './redis.ts';
 export * from './shutdown.ts';
 export * from './repo.ts';
 export * from './revocations.ts';
+export * from './deadline.ts';

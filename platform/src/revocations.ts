@@ -1,3 +1,4 @@
+import { withDeadline } from './deadline.ts';
 import type { Redis } from 'ioredis';
 
 /**
@@ -255,21 +256,15 @@ export async function subscribeToRevocations(
     );
   });
 
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      subscriber.subscribe(keys.channel).then(reload),
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error('Redis did not answer')), options.startupTimeoutMs ?? 3_000);
-      }),
-    ]);
+    await withDeadline(subscriber.subscribe(keys.channel).then(reload), options.startupTimeoutMs ?? 3_000, () => {
+      throw new Error('Redis did not answer');
+    });
   } catch (error) {
     lost = true;
     log(
       `could not load revocations at start-up (${error instanceof Error ? error.message : error}); serving without them until Redis answers`,
     );
-  } finally {
-    clearTimeout(timer);
   }
 
   return {
