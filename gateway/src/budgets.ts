@@ -6,6 +6,7 @@ import {
   type Identity,
   type RateAndQuotaDecision,
   type Redis,
+  parseTierValues,
   type Tier,
   withDeadline,
 } from '@supergraph/platform';
@@ -174,16 +175,11 @@ export function applyBudgetVerdict(res: ServerResponse | undefined, verdict: Bud
 
 /** Parses `free=60,pro=600` (env) into per-tier limits; throws RangeError naming a bad entry. */
 export function parseTierLimits(text: string | undefined): Partial<Record<Tier, number>> {
-  const result: Partial<Record<Tier, number>> = {};
-  for (const part of (text ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean)) {
-    const match = /^(free|pro|enterprise)\s*=\s*(\d+)$/.exec(part);
-    if (!match) throw new RangeError(`invalid tier limit "${part}" (use e.g. free=60,pro=600,enterprise=6000)`);
-    result[match[1] as Tier] = Number(match[2]);
-  }
-  return result;
+  return parseTierValues(text, {
+    what: 'tier limit',
+    example: 'free=60,pro=600,enterprise=6000',
+    isValid: (value) => Number.isInteger(value) && value >= 0,
+  });
 }
 
 /** Per-minute and per-day env limits merged into {@link BudgetOptions.tiers}. */

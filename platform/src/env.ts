@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Tier } from './identity.ts';
 
 /**
  * Parses environment variables with a zod schema, reporting every problem at
@@ -70,4 +71,26 @@ export function isWeakSecret(value: string | undefined, minLength = 32): boolean
 /** `storage-units` → `STORAGE_UNITS`: the prefix of a subgraph's own variables (`<NAME>_PORT`, `<NAME>_URL`, …). */
 export function envPrefix(name: string): string {
   return name.toUpperCase().replaceAll('-', '_');
+}
+
+/**
+ * A per-tier list from the environment, `free=60,pro=600`: each entry a known
+ * tier and a value `isValid` accepts; a RangeError names the first bad entry
+ * (`what` and `example` make the message).
+ */
+export function parseTierValues(
+  text: string | undefined,
+  { what, example, isValid }: { what: string; example: string; isValid: (value: number) => boolean },
+): Partial<Record<Tier, number>> {
+  const result: Partial<Record<Tier, number>> = {};
+  for (const part of (text ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
+    const match = /^(free|pro|enterprise)\s*=\s*(\S+)$/.exec(part);
+    const value = Number(match?.[2]);
+    if (!match || !isValid(value)) throw new RangeError(`invalid ${what} "${part}" (use e.g. ${example})`);
+    result[match[1] as Tier] = value;
+  }
+  return result;
 }

@@ -26,7 +26,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { Redis } from 'ioredis';
-import { checkRateLimit, ErrorCode, rateLimited, type RateLimitDecision } from '@supergraph/platform';
+import { checkRateLimit, ErrorCode, parseTierValues, rateLimited, type RateLimitDecision } from '@supergraph/platform';
 import type { Identity, Tier } from '@supergraph/platform';
 
 // The counter moved to platform so the gateway's budgets share it; kit's API stays the same.
@@ -228,19 +228,11 @@ export function warnStoreError(coordinate: string, error: unknown, consequence: 
 
 /** Parses `pro=5,enterprise=20` (env) into tier multipliers. */
 export function parseTierMultipliers(text: string | undefined): Partial<Record<Tier, number>> {
-  const result: Partial<Record<Tier, number>> = {};
-  for (const part of (text ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean)) {
-    const [tier, value] = part.split('=').map((item) => item.trim());
-    const number = Number(value);
-    if ((tier !== 'free' && tier !== 'pro' && tier !== 'enterprise') || !Number.isFinite(number) || number <= 0) {
-      throw new RangeError(`invalid tier multiplier "${part}" (use e.g. pro=5,enterprise=20)`);
-    }
-    result[tier] = number;
-  }
-  return result;
+  return parseTierValues(text, {
+    what: 'tier multiplier',
+    example: 'pro=5,enterprise=20',
+    isValid: (value) => Number.isFinite(value) && value > 0,
+  });
 }
 
 /** Parses `Query.searchKnowledge=30/1h,Query.askKnowledge=20` (env) into per-field overrides. */
