@@ -26,11 +26,10 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parse } from 'graphql';
-import { startSubgraph, type RunningSubgraph, type SubgraphContext } from '@supergraph/kit';
+import type { RunningSubgraph } from '@supergraph/kit';
 import { generateInternalKeyPair, importInternalSigningKey, importInternalVerifyKey } from '@supergraph/platform';
 import type * as GatewayPackage from '@supergraph/gateway';
-import { CATALOG_TYPE_DEFS, composeForeignSupergraph, REVIEWS_TYPE_DEFS } from '../e2e/foreign-stack.ts';
+import { composeForeignSupergraph, startCatalogAndReviews } from '../e2e/foreign-stack.ts';
 
 const RERUN = 'npm run bench:hot-path -- [--rev <git rev>]… [--rounds 3] [--cpu-prof]';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -246,46 +245,7 @@ async function startSubgraphs(
   verifyKey: Awaited<ReturnType<typeof importInternalVerifyKey>>,
   fetches: { count: number },
 ): Promise<{ catalog: RunningSubgraph; reviews: RunningSubgraph }> {
-  const products = [
-    { id: 'p1', name: 'Quokka plush' },
-    { id: 'p2', name: 'Wombat mug' },
-  ];
-  const reviews: Record<string, Array<{ stars: number; body: string }>> = {
-    p1: [{ stars: 5, body: 'Smiles back' }],
-    p2: [],
-  };
-  const common = {
-    internalTokenKey: verifyKey,
-    createContext: (base: SubgraphContext) => base,
-    ready: async () => {},
-    close: async () => {},
-  };
-  const catalog = await startSubgraph(
-    {
-      ...common,
-      name: 'catalog',
-      typeDefs: parse(CATALOG_TYPE_DEFS),
-      resolvers: {
-        Query: { products: () => products },
-        Product: { __resolveReference: (reference: { id: string }) => products.find((p) => p.id === reference.id) },
-      },
-    },
-    0,
-  );
-  const reviewsSubgraph = await startSubgraph(
-    {
-      ...common,
-      name: 'reviews',
-      typeDefs: parse(REVIEWS_TYPE_DEFS),
-      resolvers: {
-        Product: {
-          __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
-          reviews: (product: { id: string }) => reviews[product.id] ?? [],
-        },
-      },
-    },
-    0,
-  );
+  const { catalog, reviews: reviewsSubgraph } = await startCatalogAndReviews(verifyKey);
   for (const subgraph of [catalog, reviewsSubgraph]) subgraph.http.on('request', () => fetches.count++);
   return { catalog, reviews: reviewsSubgraph };
 }

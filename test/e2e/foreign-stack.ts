@@ -94,39 +94,34 @@ export function composeForeignSupergraph(): string {
 }
 
 /**
- * A supergraph that is not ours: no auth subgraph, no `resolveCredential`, no
- * JWKS. The real gateway serves it with no auth options at all.
+ * The catalog and reviews subgraphs (two products, one review), on free
+ * ports, accepting internal tokens verified with `verifyKey`. The foreign
+ * stack and the hot-path benchmark both stand on them.
  */
-export async function startForeignStack(gateway: Partial<GatewayOptions> = {}): Promise<ForeignStack> {
-  const stoppers: Array<() => Promise<void>> = [];
-  const stop = async () => {
-    for (const stopper of stoppers.reverse())
-      await stopper().catch((error: unknown) => console.error('[e2e] stop failed', error));
+export async function startCatalogAndReviews(
+  verifyKey: Awaited<ReturnType<typeof importInternalVerifyKey>>,
+): Promise<{ catalog: RunningSubgraph; reviews: RunningSubgraph }> {
+  const common = {
+    internalTokenKey: verifyKey,
+    createContext: (base: SubgraphContext) => base,
+    ready: async () => {},
+    close: async () => {},
   };
-  try {
-    const internal = generateInternalKeyPair();
-    const internalVerifyKey = await importInternalVerifyKey(internal.publicKeyPem);
-    const common = {
-      internalTokenKey: internalVerifyKey,
-      createContext: (base: SubgraphContext) => base,
-      ready: async () => {},
-      close: async () => {},
-    };
-    const catalog = await startSubgraph(
-      {
-        ...common,
-        name: 'catalog',
-        typeDefs: parse(CATALOG_TYPE_DEFS),
-        resolvers: {
-          Query: { products: () => PRODUCTS },
-          Product: {
-            __resolveReference: (reference: { id: string }) => PRODUCTS.find((product) => product.id === reference.id),
-          },
+  const catalog = await startSubgraph(
+    {
+      ...common,
+      name: 'catalog',
+      typeDefs: parse(CATALOG_TYPE_DEFS),
+      resolvers: {
+        Query: { products: () => PRODUCTS },
+        Product: {
+          __resolveReference: (reference: { id: string }) => PRODUCTS.find((product) => product.id === reference.id),
         },
       },
-      0,
-    );
-    stoppers.push(() => catalog.stop());
+    },
+    0,
+  );
+  try {
     const reviews = await startSubgraph(
       {
         ...common,
@@ -141,7 +136,31 @@ export async function startForeignStack(gateway: Partial<GatewayOptions> = {}): 
       },
       0,
     );
-    stoppers.push(() => reviews.stop());
+    return { catalog, reviews };
+  } catch (error) {
+    await catalog.stop();
+    throw error;
+  }
+}
+
+/**
+ * A supergraph that is not ours: no auth subgraph, no `resolveCredential`, no
+ * JWKS. The real gateway serves it with no auth options at all.
+ */
+export async function startForeignStack(gateway: Partial<GatewayOptions> = {}): Promise<ForeignStack> {
+  const stoppers: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const stopper of stoppers.reverse())
+      await stopper().catch((error: unknown) => console.error('[e2e] stop failed', error));
+  };
+  try {
+    const internal = generateInternalKeyPair();
+    const internalVerifyKey = await importInternalVerifyKey(internal.publicKeyPem);
+    const { catalog, reviews } = await startCatalogAndReviews(internalVerifyKey);
+    stoppers.push(
+      () => catalog.stop(),
+      () => reviews.stop(),
+    );
     const requests = {
       catalog: [] as IncomingHttpHeaders[],
       reviews: [] as IncomingHttpHeaders[],
