@@ -26,17 +26,5 @@ export const auth = defineSubgraph({
     AUTH_RATE_LIMIT_DISABLED: 'RATE_LIMITS_DISABLED',
   },
   secrets: async () => ({ AUTH_SIGNING_KEYS: `'${JSON.stringify([await generateSigningJwk()])}'` }),
-  start: (runtime, config) =>
-    startAuthSubgraph(
-      {
-        target: runtime.target,
-        internalTokenKey: runtime.internalTokenKey,
-        config,
-        redis: runtime.redis,
-        rateLimits: runtime.rateLimits,
-        statementTimeoutMs: runtime.statementTimeoutMs,
-      },
-      runtime.port,
-      runtime.host,
-    ),
+  start: (runtime, config) => startAuthSubgraph({ ...runtime, config }, runtime.port, runtime.host),
 });

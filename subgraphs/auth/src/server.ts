@@ -1,17 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createDatabase, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
-import { startSubgraph, type RunningSubgraph } from '@supergraph/kit';
+import { createDatabase, type SubgraphDatabaseSpec } from '@supergraph/db';
+import { startSubgraph, type RunningSubgraph, type SubgraphDeps } from '@supergraph/kit';
 import {
   createRedisRevocationPublisher,
   DEFAULT_REVOCATION_TTL_MS,
   redisOrStandIn,
   sendJson,
-  type Redis,
   type RevocationPublisher,
 } from '@supergraph/platform';
 import { parse } from 'graphql';
-import type { CryptoKey, KeyObject } from 'jose';
 import type { AuthDb } from './auth.table.ts';
 import { assertAuthConfig, type AuthConfig } from './config.ts';
 import type { AuthContext, AuthRuntime } from './context.ts';
@@ -35,29 +33,19 @@ export const databaseSpec: SubgraphDatabaseSpec = {
 
 export const JWKS_PATH = '/.well-known/jwks.json';
 
-export interface AuthSubgraphDeps {
-  /** Where the `auth` schema lives (already migrated). */
-  target: DatabaseTarget;
-  /** The gateway's public key for internal tokens. */
-  internalTokenKey: CryptoKey | KeyObject;
+export interface AuthSubgraphDeps extends SubgraphDeps {
   config: AuthConfig;
-  /**
-   * Rate-limit counters, shared by every instance (`register` 5/h, `login`
-   * 10/h, `refresh` 30/h per client IP). An in-process stand-in when absent
-   * (embedded mode), which `SUPERGRAPH_FORBID_EMBEDDED=1` refuses. The caller
-   * closes what it passes.
-   */
-  redis?: Redis;
   /**
    * Where logouts, deactivations, password, role and tier changes and key
    * revocations are announced to the gateways. Default: Redis pub/sub over
    * `redis` (the stand-in's when none is given, which reaches no gateway).
    */
   revocations?: RevocationPublisher;
-  /** Replaces the SDL limits (`{ overrides: { 'Mutation.register': { max: 100 } } }`) or switches them off (`disabled`, never in production). */
+  /**
+   * Replaces the SDL limits, counted per client IP (`{ overrides: { 'Mutation.register': { max: 100 } } }`),
+   * or switches them off (`disabled`, never in production). Tier multipliers do not apply here.
+   */
   rateLimits?: AuthRateLimits;
-  /** PostgreSQL cancels a statement of the request pool after this long (`DB_STATEMENT_TIMEOUT_MS`). Default: `createDatabase`'s 8 s. */
-  statementTimeoutMs?: number;
 }
 
 /**

@@ -11,20 +11,36 @@ export interface ScopeGrants {
 }
 
 /** What the service runner (or `npm start`, or a test) hands a subgraph to start it. */
-export interface SubgraphRuntime {
+/**
+ * What every subgraph's `start<Name>Subgraph(deps, port, host)` takes; each
+ * adds its own (auth its config, tests a query counter). Tests pass only what
+ * they need; the runner always passes a {@link SubgraphRuntime}.
+ */
+export interface SubgraphDeps {
   /** Where its schemas live, already migrated: its own role on PostgreSQL, or the embedded PGlite. */
   target: DatabaseTarget;
   /** The gateway's public key for internal tokens. */
   internalTokenKey: CryptoKey | KeyObject;
-  /** Rate-limit counters (and anything else shared across instances). The caller closes it. */
-  redis: Redis;
-  /** From `RATE_LIMIT_PREFIX`, `RATE_LIMIT_TIER_MULTIPLIERS`, `<NAME>_RATE_LIMITS`, `RATE_LIMITS_DISABLED`. */
-  rateLimits: Omit<RateLimiterOptions, 'redis'>;
+  /**
+   * Rate-limit counters (and anything else shared across instances). The
+   * caller closes what it passes; without one the subgraph keeps an
+   * in-process stand-in, which `SUPERGRAPH_FORBID_EMBEDDED=1` refuses.
+   */
+  redis?: Redis;
+  /** Tier multipliers, per-field overrides, a key prefix, or `disabled` (benchmarks; never in production). */
+  rateLimits?: Omit<RateLimiterOptions, 'redis'>;
   /**
    * From `DB_STATEMENT_TIMEOUT_MS`: the subgraph passes it to `createDatabase`
    * for its request pool. Unset: `createDatabase`'s default (8 s).
    */
   statementTimeoutMs?: number;
+}
+
+/** What the service runner (or `npm start`) hands a subgraph to start it: its deps, complete, and where to listen. */
+export interface SubgraphRuntime extends SubgraphDeps {
+  redis: Redis;
+  /** From `RATE_LIMIT_PREFIX`, `RATE_LIMIT_TIER_MULTIPLIERS`, `<NAME>_RATE_LIMITS`, `RATE_LIMITS_DISABLED`. */
+  rateLimits: Omit<RateLimiterOptions, 'redis'>;
   port: number;
   host: string;
 }

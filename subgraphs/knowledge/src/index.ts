@@ -27,18 +27,6 @@ export const knowledge = defineSubgraph({
     const { data, problems } = checkEnv(knowledgeEnv, env);
     return data ? { config: { candidateCap: data.KNOWLEDGE_SEARCH_CANDIDATE_CAP } } : { problems };
   },
-  start: (runtime, search) =>
-    startKnowledgeSubgraph(
-      {
-        target: runtime.target,
-        internalTokenKey: runtime.internalTokenKey,
-        redis: runtime.redis,
-        rateLimits: runtime.rateLimits,
-        statementTimeoutMs: runtime.statementTimeoutMs,
-        search,
-      },
-      runtime.port,
-      runtime.host,
-    ),
+  start: (runtime, search) => startKnowledgeSubgraph({ ...runtime, search }, runtime.port, runtime.host),
   seed: (target, options) => seedKnowledge(target, options),
 });

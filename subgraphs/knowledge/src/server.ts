@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
-import { createDatabase, QueryObserver, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
-import { startSubgraph, withRateLimits, type RateLimiterOptions, type RunningSubgraph } from '@supergraph/kit';
-import { redisOrStandIn, type Redis } from '@supergraph/platform';
-import type { CryptoKey, KeyObject } from 'jose';
+import { createDatabase, QueryObserver, type SubgraphDatabaseSpec } from '@supergraph/db';
+import { startSubgraph, withRateLimits, type RunningSubgraph, type SubgraphDeps } from '@supergraph/kit';
+import { redisOrStandIn } from '@supergraph/platform';
 import type { KnowledgeContext, SearchSettings } from './context.ts';
 import type { KnowledgeDb } from './knowledge.table.ts';
 import { createLoaders } from './loaders.ts';
@@ -28,20 +27,11 @@ export const DEFAULT_SEARCH_SETTINGS: Readonly<SearchSettings> = Object.freeze({
   countCap: 10_000,
 });
 
-export interface KnowledgeDeps {
-  target: DatabaseTarget;
-  /** The gateway's public key for internal tokens. */
-  internalTokenKey: CryptoKey | KeyObject;
-  /** Rate-limit counters; an in-process stand-in (ioredis-mock) when absent. The caller closes what it passes. */
-  redis?: Redis;
-  /** Tier multipliers, per-field overrides (env), or `disabled` for benchmarks. */
-  rateLimits?: Omit<RateLimiterOptions, 'redis'>;
+export interface KnowledgeDeps extends SubgraphDeps {
   search?: Partial<SearchSettings>;
   /** Called once per SQL statement executed (tests count queries with it). */
   onQuery?: () => void;
   poolMax?: number;
-  /** PostgreSQL cancels a statement of the request pool after this long (`DB_STATEMENT_TIMEOUT_MS`). Default: `createDatabase`'s 8 s. */
-  statementTimeoutMs?: number;
 }
 
 /**

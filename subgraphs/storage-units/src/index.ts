@@ -20,17 +20,6 @@ export const storageUnits = defineSubgraph({
   // Every unit schema runs the same migrations: one (physics) stands for all seven.
   codegen: { context: 'StorageContext', tableSchemas: ['storage_registry', 'physics_unit'] },
   scopes: { user: ['storage:read', 'storage:write'], admin: ['storage:admin'] },
-  start: (runtime) =>
-    startStorageUnitsSubgraph(
-      {
-        target: runtime.target,
-        internalTokenKey: runtime.internalTokenKey,
-        redis: runtime.redis,
-        rateLimits: runtime.rateLimits,
-        statementTimeoutMs: runtime.statementTimeoutMs,
-      },
-      runtime.port,
-      runtime.host,
-    ),
+  start: (runtime) => startStorageUnitsSubgraph(runtime, runtime.port, runtime.host),
   seed: (target, options) => seedStorageUnits(target, options),
 });

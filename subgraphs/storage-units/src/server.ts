@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDatabase, QueryObserver, type DatabaseTarget, type SubgraphDatabaseSpec } from '@supergraph/db';
-import { startSubgraph, withRateLimits, type RateLimiterOptions, type RunningSubgraph } from '@supergraph/kit';
-import { redisOrStandIn, type Redis } from '@supergraph/platform';
+import { createDatabase, QueryObserver, type SubgraphDatabaseSpec } from '@supergraph/db';
+import { startSubgraph, withRateLimits, type RunningSubgraph, type SubgraphDeps } from '@supergraph/kit';
+import { redisOrStandIn } from '@supergraph/platform';
 import { parse } from 'graphql';
-import type { CryptoKey, KeyObject } from 'jose';
 import type { StorageContext } from './context.ts';
 import { createLoaders } from './loaders.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -32,18 +31,9 @@ export const databaseSpec: SubgraphDatabaseSpec = {
 /** The subgraph SDL (also read by `npm run compose`). */
 export const typeDefs = parse(readFileSync(path.join(packageRoot, 'src', 'schema.graphql'), 'utf8'));
 
-export interface StorageUnitsDeps {
-  target: DatabaseTarget;
-  /** The gateway's public key for internal tokens. */
-  internalTokenKey: CryptoKey | KeyObject;
-  /** Shared rate-limit counters; an in-process stand-in (ioredis-mock) when absent. */
-  redis?: Redis;
-  /** Tier multipliers, per-field overrides, on/off (see `withRateLimits`). */
-  rateLimits?: Omit<RateLimiterOptions, 'redis'>;
+export interface StorageUnitsDeps extends SubgraphDeps {
   /** Called once per SQL statement the resolvers execute (tests count queries with it). */
   onQuery?: () => void;
-  /** PostgreSQL cancels a statement of the request pool after this long (`DB_STATEMENT_TIMEOUT_MS`). Default: `createDatabase`'s 8 s. */
-  statementTimeoutMs?: number;
 }
 
 /**
