@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -176,6 +178,30 @@ describe('every registered subgraph started as a process', () => {
         expect(exit.output).toContain(`  - ${variable}: required in production`);
     },
   );
+
+  it.each(SUBGRAPHS.map((descriptor) => [descriptor.name, descriptor] as const))(
+    '%s: an unreachable PostgreSQL is one line naming the role, not a stack',
+    async (name, descriptor) => {
+      const exit = await runMain(descriptor, { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/supergraph' });
+      expectCleanFailure(exit);
+      expect(exit.output).toContain(
+        `[${name}] failed to start: cannot connect to PostgreSQL as ${descriptor.database.role} (has \`npm run migrate\` run?)`,
+      );
+    },
+  );
+
+  it('a port already taken names the variable that moves it', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as AddressInfo;
+    try {
+      const exit = await runMain(knowledge, { KNOWLEDGE_PORT: String(port) });
+      expectCleanFailure(exit);
+      expect(exit.output).toContain(`[knowledge] port ${port} is already in use; set KNOWLEDGE_PORT to another one`);
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
+  });
 });
 
 describe.runIf(process.env['DATABASE_URL'])(
