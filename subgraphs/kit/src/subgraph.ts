@@ -31,6 +31,12 @@ export type SubgraphResolvers = object;
 export interface SubgraphContext {
   identity: Identity;
   requestId: string;
+  /**
+   * The gateway-signed internal token this request carried (audience: this
+   * subgraph). A subgraph hands it on only to prove "this user asked me, just
+   * now" to a service that accepts that proof (auth's `/internal/grants`).
+   */
+  internalToken: string;
 }
 
 export interface SubgraphOptions<TContext extends SubgraphContext> {
@@ -123,8 +129,12 @@ async function serveSubgraph<TContext extends SubgraphContext>(
       ...options.routes,
     },
     context: async (req) => {
-      const identity = await identityFromRequest(req, options);
-      return options.createContext({ identity, requestId: headerValue(req, 'x-request-id') ?? randomUUID() });
+      const { identity, token } = await identityFromRequest(req, options);
+      return options.createContext({
+        identity,
+        internalToken: token,
+        requestId: headerValue(req, 'x-request-id') ?? randomUUID(),
+      });
     },
   });
   const url = await listen(server, port, host).catch(async (error: unknown) => {
@@ -152,7 +162,7 @@ async function identityFromRequest(
   const token = headerValue(req, INTERNAL_TOKEN_HEADER);
   if (!token) throw new HttpError(401, 'UNAUTHENTICATED', 'This service only accepts requests from the gateway');
   try {
-    return await verifyInternalToken(token, options.name, options.internalTokenKey);
+    return { identity: await verifyInternalToken(token, options.name, options.internalTokenKey), token };
   } catch {
     throw new HttpError(401, 'UNAUTHENTICATED', 'Invalid internal token');
   }
