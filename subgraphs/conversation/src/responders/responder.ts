@@ -10,7 +10,10 @@ export interface Passage {
   /** Higher is better; comparable within one source only. */
   rank: number;
 }
-export interface ChatTurn { role: 'user' | 'assistant'; content: string }
+export interface ChatTurn {
+  role: 'user' | 'assistant';
+  content: string;
+}
 export interface ResponderRequest {
   droid: { id: string; name: string; persona: string; baseUrl: string | null; model: string | null };
   /** The user's new message. */
@@ -25,7 +28,13 @@ export interface ResponderRequest {
 }
 /** A reply that cannot be produced; `reason` is safe to show the user and store as `failureReason`. */
 export class ResponderError extends Error {
-  constructor(readonly reason: string, options?: { cause?: unknown }) { super(reason, options); this.name = 'ResponderError'; }
+  // A declared field, not a parameter property: erasableSyntaxOnly (Node strips types, it does not transform them).
+  readonly reason: string;
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(reason, options);
+    this.reason = reason;
+    this.name = 'ResponderError';
+  }
 }
 export interface Responder {
   readonly kind: 'GROUNDED' | 'OPENAI_COMPATIBLE';
