@@ -56,6 +56,14 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
    * keep their 400. Default: off (subgraphs keep answering the gateway 400s).
    */
   requestErrorsOkForJson?: boolean;
+  /**
+   * Called for every `graphqlPath` request once its body is read, before the
+   * context and Apollo: return true when it answered the request itself. The
+   * gateway streams subscriptions here (SSE, multipart), which Apollo Server
+   * cannot; such a response lives as long as the stream, so `requestTimeoutMs`
+   * does not bound it. Throw {@link HttpError} to refuse before streaming.
+   */
+  stream?: (req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<boolean> | boolean;
 }
 
 /** The codes of GraphQL request errors (the request was well-formed, the operation was not). */
@@ -97,6 +105,7 @@ export function createGraphQLHttpServer<TContext extends BaseContext>(
     }
     const method = (req.method ?? 'GET').toUpperCase();
     const body = method === 'POST' ? await readJsonBody(req, maxBodyBytes) : undefined;
+    if (await options.stream?.(req, res, body)) return;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
