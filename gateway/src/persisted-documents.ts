@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { ApolloServerPlugin, BaseContext, PersistedQueryOptions } from '@apollo/server';
+import { LRUCache } from 'lru-cache';
 import { HttpError, withDeadline, type Identity, type Redis } from '@supergraph/platform';
 import { EMPTY_MANIFEST, loadManifestSource, type Manifest, type ManifestOperation } from './persisted-manifest.ts';
 
@@ -119,7 +120,39 @@ export interface PersistedDocuments {
   plugin: ApolloServerPlugin<BaseContext & { identity: Identity }>;
   /** Refuses (HttpError) an HTTP request the mode does not allow, before any GraphQL work. */
   checkHttpRequest(req: IncomingMessage, body: unknown): void;
+  /** Which document a request of any transport runs (the current manifest, this mode): subscriptions resolve here. */
+  resolve(request: PersistedRequest): Resolution;
+  /**
+   * The APQ store Apollo reads and writes (keys `apq:<sha256>`), for transports
+   * that run outside Apollo's pipeline, so a hash registered over HTTP runs
+   * over a WebSocket too. Undefined unless the mode is `allow`.
+   */
+  apq: ApqStore | undefined;
   stop(): void;
+}
+
+/** Registered APQ documents by their SHA-256 (lowercase hex). */
+export interface ApqStore {
+  get(sha256Hash: string): Promise<string | undefined>;
+  set(sha256Hash: string, query: string): Promise<void>;
+}
+
+/** Apollo Server's own prefix for APQ entries in `persistedQueries.cache`. */
+const APQ_KEY_PREFIX = 'apq:';
+
+/** Apollo's default APQ store is private to it; this one, of the same size (~30 MiB of text), is shared. */
+function createInProcessKeyValueCache(): NonNullable<PersistedQueryOptions['cache']> {
+  const cache = new LRUCache<string, string>({
+    maxSize: 30 * 1024 * 1024,
+    sizeCalculation: (value) => value.length || 1,
+  });
+  return {
+    get: async (key) => cache.get(key),
+    set: async (key, value, options) => {
+      cache.set(key, value, options?.ttl ? { ttl: options.ttl * 1000 } : {});
+    },
+    delete: async (key) => cache.delete(key),
+  };
 }
 
 /** Headers whose values change the answer: a cached anonymous GET must not serve a credentialed one. */
@@ -143,12 +176,18 @@ export async function createPersistedDocuments(options: PersistedDocumentsOption
       : undefined;
   const current = () => source?.current() ?? EMPTY_MANIFEST;
   const getMaxAgeSeconds = options.getMaxAgeSeconds ?? 0;
+  const apqTtlSeconds = options.apqTtlSeconds ?? 86_400;
+  const apqCache = mode === 'allow' ? (options.apqCache ?? createInProcessKeyValueCache()) : undefined;
 
   return {
-    apolloOption:
-      mode === 'allow'
-        ? { ...(options.apqCache ? { cache: options.apqCache } : {}), ttl: options.apqTtlSeconds ?? 86_400 }
-        : false,
+    apolloOption: apqCache ? { cache: apqCache, ttl: apqTtlSeconds } : false,
+    resolve: (request) => resolvePersistedRequest(request, current(), mode),
+    apq: apqCache
+      ? {
+          get: (sha256Hash) => apqCache.get(APQ_KEY_PREFIX + sha256Hash),
+          set: (sha256Hash, query) => apqCache.set(APQ_KEY_PREFIX + sha256Hash, query, { ttl: apqTtlSeconds }),
+        }
+      : undefined,
     checkHttpRequest(req, body) {
       const search = new URL(req.url ?? '/', 'http://localhost').search;
       for (const request of persistedRequestsOfHttp(body, search)) {

@@ -27,6 +27,7 @@ import { createOperationLimits, type OperationLimits } from './operation-limits.
 import { createPersistedDocuments, type PersistedDocumentsOptions } from './persisted-documents.ts';
 import { SubgraphDataSource, type SubgraphFetchContext } from './subgraph-data-source.ts';
 import { credentialSubgraphOf, subgraphsOf } from './supergraph-graphs.ts';
+import { createSubscriptionCore, type GatewaySubscriptionCore } from './subscriptions/create-core.ts';
 import { operationResolutionPlugin } from './operation-resolution.ts';
 import { valueCompletionPlugin } from './value-completion.ts';
 
@@ -108,6 +109,8 @@ export interface GatewayOptions {
    * none (service mode turns them on).
    */
   budgets?: BudgetOptions;
+  /** Subscriptions (graphql-ws on `/graphql`, SSE, multipart). Default true; false answers SUBSCRIPTIONS_NOT_SUPPORTED. */
+  subscriptions?: boolean;
 }
 
 export interface RunningGateway {
@@ -116,6 +119,8 @@ export interface RunningGateway {
   http: http.Server;
   /** Subgraph name → the URL the gateway calls. */
   subgraphs: ReadonlyMap<string, string>;
+  /** The subscription core every subscription transport adapts (tests count open streams and upstream sockets). */
+  subscriptions: GatewaySubscriptionCore;
   stop(): Promise<void>;
 }
 
@@ -275,6 +280,21 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     ],
   });
   await apollo.start();
+  // After start: Apollo has built every data source, which subscription events reuse for their entity fetches.
+  const subscriptions = createSubscriptionCore({
+    supergraph,
+    checkAccess: accessControl.check,
+    plugins: adminAllowlist ? [adminAllowlistPlugin(accessControl.schema, adminAllowlist)] : [],
+    checkLimits: operationLimits.checkQuery,
+    maxTokens: operationLimits.limits.maxTokens,
+    persistedDocuments,
+    subgraphUrls: subgraphs,
+    dataSources: new Map(dataSources.map((dataSource) => [dataSource.subgraphName, dataSource])),
+    internalTokens,
+    formatError: formatGatewayError,
+    fieldSuggestions: options.fieldSuggestions ?? !production,
+    enabled: options.subscriptions ?? true,
+  });
 
   const cors = createCors(corsOrigins);
   const requestIds = new WeakMap<IncomingMessage, string>();
@@ -330,8 +350,11 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     url: `${base}/graphql`,
     http: server,
     subgraphs,
+    subscriptions,
     stop: () =>
       (stopping ??= (async () => {
+        // Streams first: an open stream would hold the HTTP drain until its grace ran out.
+        await subscriptions.close();
         await closeServer(server);
         await apollo.stop();
         persistedDocuments.stop();

@@ -19,15 +19,7 @@ export function valueCompletionPlugin<TContext extends BaseContext>(): ApolloSer
           const reports = result.extensions?.['valueCompletion'];
           if (reports === undefined) return;
           const { valueCompletion: _valueCompletion, ...extensions } = result.extensions ?? {};
-          const errors = (Array.isArray(reports) ? reports : [reports]).map((report): GraphQLFormattedError => {
-            const { message, path } = (report ?? {}) as { message?: unknown; path?: unknown };
-            console.error(`[gateway] value completion: ${String(message)} at ${JSON.stringify(path ?? [])}`);
-            return {
-              message: 'Internal server error',
-              ...(Array.isArray(path) ? { path: path as Array<string | number> } : {}),
-              extensions: { code: 'INTERNAL_SERVER_ERROR' },
-            };
-          });
+          const errors = valueCompletionErrors(reports);
           response.body.singleResult = {
             ...result,
             errors: [...(result.errors ?? []), ...errors],
@@ -38,4 +30,17 @@ export function valueCompletionPlugin<TContext extends BaseContext>(): ApolloSer
       };
     },
   };
+}
+
+/** Logs each `extensions.valueCompletion` report and answers a masked INTERNAL_SERVER_ERROR at its path (subscriptions use it per event). */
+export function valueCompletionErrors(reports: unknown): GraphQLFormattedError[] {
+  return (Array.isArray(reports) ? reports : [reports]).map((report): GraphQLFormattedError => {
+    const { message, path } = (report ?? {}) as { message?: unknown; path?: unknown };
+    console.error(`[gateway] value completion: ${String(message)} at ${JSON.stringify(path ?? [])}`);
+    return {
+      message: 'Internal server error',
+      ...(Array.isArray(path) ? { path: path as Array<string | number> } : {}),
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
+  });
 }
