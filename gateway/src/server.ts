@@ -28,6 +28,7 @@ import { createPersistedDocuments, type PersistedDocumentsOptions } from './pers
 import { SubgraphDataSource, type SubgraphFetchContext } from './subgraph-data-source.ts';
 import { credentialSubgraphOf, subgraphsOf } from './supergraph-graphs.ts';
 import { createSubscriptionCore, type GatewaySubscriptionCore } from './subscriptions/create-core.ts';
+import { createHttpSubscriptions, credentialExpiryOf } from './subscriptions/http.ts';
 import { operationResolutionPlugin } from './operation-resolution.ts';
 import { valueCompletionPlugin } from './value-completion.ts';
 
@@ -111,6 +112,8 @@ export interface GatewayOptions {
   budgets?: BudgetOptions;
   /** Subscriptions (graphql-ws on `/graphql`, SSE, multipart). Default true; false answers SUBSCRIPTIONS_NOT_SUPPORTED. */
   subscriptions?: boolean;
+  /** Idle heartbeats of streamed subscriptions: SSE comments (default 12 s), multipart `{}` parts (default 5 s). */
+  subscriptionHeartbeatMs?: { sse?: number; multipart?: number };
 }
 
 export interface RunningGateway {
@@ -301,6 +304,24 @@ export async function startGateway(options: GatewayOptions, port: number, host =
   const responses = new WeakMap<IncomingMessage, ServerResponse>();
   const readyTimeoutMs = options.readyTimeoutMs ?? 1_000;
 
+  async function context(req: IncomingMessage, body: unknown): Promise<GatewayContext> {
+    persistedDocuments.checkHttpRequest(req, body);
+    operationLimits.checkHttpRequest(req, body);
+    const requestId = requestIds.get(req) ?? randomUUID();
+    const identity = {
+      ...(await authenticator.authenticate(req, requestId)),
+      clientIp: clientAddress(req, trustedProxyHops),
+    };
+    // After authentication (the budget is the user's, sized by tier), before any GraphQL work.
+    applyBudgetVerdict(responses.get(req), await budgets?.check(identity));
+    const traceparent = header(req, 'traceparent');
+    return {
+      identity,
+      requestId,
+      ...(traceparent && TRACEPARENT.test(traceparent) ? { traceparent } : {}),
+    };
+  }
+
   const server = createGraphQLHttpServer<GatewayContext>({
     apollo,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
@@ -325,23 +346,18 @@ export async function startGateway(options: GatewayOptions, port: number, host =
         else sendJson(res, 503, { status: 'unavailable', service: 'gateway', unavailable });
       },
     },
-    context: async (req, body) => {
-      persistedDocuments.checkHttpRequest(req, body);
-      operationLimits.checkHttpRequest(req, body);
-      const requestId = requestIds.get(req) ?? randomUUID();
-      const identity = {
-        ...(await authenticator.authenticate(req, requestId)),
-        clientIp: clientAddress(req, trustedProxyHops),
-      };
-      // After authentication (the budget is the user's, sized by tier), before any GraphQL work.
-      applyBudgetVerdict(responses.get(req), await budgets?.check(identity));
-      const traceparent = header(req, 'traceparent');
-      return {
-        identity,
-        requestId,
-        ...(traceparent && TRACEPARENT.test(traceparent) ? { traceparent } : {}),
-      };
-    },
+    context,
+    // Subscriptions asking for SSE or multipart, with the same edge (context) as every request.
+    stream: createHttpSubscriptions({
+      core: subscriptions,
+      session: async (req, _res, body) => ({ ...(await context(req, body)), ...credentialExpiryOf(req) }),
+      ...(options.subscriptionHeartbeatMs?.sse !== undefined
+        ? { sseKeepAliveMs: options.subscriptionHeartbeatMs.sse }
+        : {}),
+      ...(options.subscriptionHeartbeatMs?.multipart !== undefined
+        ? { multipartHeartbeatMs: options.subscriptionHeartbeatMs.multipart }
+        : {}),
+    }),
   });
 
   const base = await listen(server, port, host);

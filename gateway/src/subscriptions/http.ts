@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
+import { decodeJwt } from 'jose';
 import type { SubscriptionCore, SubscriptionRequest, SubscriptionSession } from './core.ts';
 import { streamMultipart } from './multipart.ts';
 import { streamSse } from './sse.ts';
@@ -126,6 +127,22 @@ function requestOf(fields: Record<string, unknown>): SubscriptionRequest | undef
   if (extensions !== undefined && extensions !== null && !isRecord(extensions)) return undefined;
   if (documentId !== undefined && typeof documentId !== 'string') return undefined;
   return { query, variables, operationName, extensions, documentId };
+}
+
+/**
+ * When the request's access token expires (`exp`, in ms), so its stream ends
+ * then instead of outliving it. Read only after the authenticator verified
+ * the token; API keys and session tokens carry no expiry here.
+ */
+export function credentialExpiryOf(req: IncomingMessage): { credentialExpiresAt?: number } {
+  const match = /^Bearer\s+([\w-]+\.[\w-]*\.[\w-]*)\s*$/i.exec(req.headers.authorization ?? '');
+  if (!match?.[1]) return {};
+  try {
+    const { exp } = decodeJwt(match[1]);
+    return typeof exp === 'number' ? { credentialExpiresAt: exp * 1000 } : {};
+  } catch {
+    return {};
+  }
 }
 
 /** HTTP statuses of the codes a subscription can be refused with before it starts; every other code is the client's mistake (400). */
