@@ -67,7 +67,8 @@ export function assertAccess(requirement: AccessRequirement, identity: Identity,
 
 /**
  * Wraps every resolver guarded by `@authenticated` / `@requiresScopes` so the
- * subgraph enforces them itself (defense in depth: the gateway checks first).
+ * subgraph enforces them itself (defense in depth: the gateway checks first),
+ * a subscription field's `subscribe` included.
  * The context must expose `identity`.
  */
 export function enforceAuthDirectives(schema: GraphQLSchema): GraphQLSchema {
@@ -82,6 +83,14 @@ export function enforceAuthDirectives(schema: GraphQLSchema): GraphQLSchema {
         assertAccess(requirement, context.identity, coordinate);
         return resolve(source, args, context, info);
       };
+      // A subscription field's source stream comes from `subscribe`, which graphql-js calls before any `resolve`.
+      const subscribe = field.subscribe;
+      if (subscribe) {
+        field.subscribe = (source, args, context: { identity: Identity }, info) => {
+          assertAccess(requirement, context.identity, coordinate);
+          return subscribe(source, args, context, info);
+        };
+      }
     }
   }
   return schema;

@@ -10,6 +10,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { DocumentNode } from 'graphql';
 import { enforceAuthDirectives } from './auth-directives.ts';
+import { serveSubscriptions } from './subscriptions.ts';
 import { rejectNulArguments } from './validate.ts';
 import { maskError } from '@supergraph/platform';
 import {
@@ -60,6 +61,12 @@ export interface SubgraphOptions<TContext extends SubgraphContext> {
   close: () => Promise<void>;
   routes?: Readonly<Record<string, RouteHandler>>;
   maxBodyBytes?: number;
+  /**
+   * Serve the schema's subscriptions over graphql-ws on `/graphql` (same
+   * port), for the gateway only: `connection_init` must carry its internal
+   * token (see `serveSubscriptions`). Default false.
+   */
+  subscriptions?: boolean;
 }
 
 export interface RunningSubgraph {
@@ -137,7 +144,17 @@ async function serveSubgraph<TContext extends SubgraphContext>(
       });
     },
   });
+  const subscriptions = options.subscriptions
+    ? serveSubscriptions({
+        server,
+        schema,
+        name: options.name,
+        internalTokenKey: options.internalTokenKey,
+        createContext: options.createContext,
+      })
+    : undefined;
   const url = await listen(server, port, host).catch(async (error: unknown) => {
+    await subscriptions?.close();
     await apollo.stop();
     throw error;
   });
@@ -148,6 +165,8 @@ async function serveSubgraph<TContext extends SubgraphContext>(
     http: server,
     stop: () =>
       (stopping ??= (async () => {
+        // Sockets first (1001): an open one would hold the HTTP drain, and a subscription must not outlive the pool.
+        await subscriptions?.close();
         await closeServer(server);
         await apollo.stop();
         await options.close();

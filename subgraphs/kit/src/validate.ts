@@ -89,6 +89,15 @@ export function rejectNulArguments(schema: GraphQLSchema): GraphQLSchema {
         if (path) throw badUserInput(`${path} must not contain NUL characters`, path);
         return resolve(source, args, context, info);
       };
+      // Subscription fields get their arguments in `subscribe` first (the source stream is opened with them).
+      const subscribe = field.subscribe;
+      if (subscribe) {
+        field.subscribe = (source, args: Record<string, unknown>, context, info) => {
+          const path = findNulCharacter(args, '');
+          if (path) throw badUserInput(`${path} must not contain NUL characters`, path);
+          return subscribe(source, args, context, info);
+        };
+      }
     }
   }
   return schema;
