@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ResponderError, type Passage, type Responder, type ResponderRequest } from './responder.ts';
+import { ResponderError, type Passage, type ResponderRequest } from './responder.ts';
+import type { StreamingResponder } from './streaming-responder.ts';
 
 export interface GroundedResponderOptions {
   /**
@@ -7,12 +8,6 @@ export interface GroundedResponderOptions {
    * (`npm start` uses ~15 ms). 0, the default, streams as fast as the consumer reads (tests).
    */
   tokenDelayMs?: number;
-}
-
-/** How a reply ended, for an engine that reads the generator's return value (`for await` ignores it). */
-export interface ResponderFinish {
-  /** `stop` when the reply is complete, `length` when the provider cut it at its token limit, ... */
-  finishReason: string | null;
 }
 
 /** At most this many sentences quote the passages: a short answer a reader can check against its sources. */
@@ -44,9 +39,7 @@ const STOP_WORDS = new Set(
  * const responder = createGroundedResponder({ tokenDelayMs: 15 });
  * for await (const token of responder.respond(request)) process.stdout.write(token);
  */
-export function createGroundedResponder(options: GroundedResponderOptions = {}): Responder & {
-  respond(request: ResponderRequest): AsyncGenerator<string, ResponderFinish>;
-} {
+export function createGroundedResponder(options: GroundedResponderOptions = {}): StreamingResponder {
   const tokenDelayMs = Math.max(0, options.tokenDelayMs ?? 0);
   return {
     kind: 'GROUNDED',
@@ -113,7 +106,7 @@ export function composeGroundedAnswer(request: Pick<ResponderRequest, 'droid' | 
  */
 export function tokenize(text: string): string[] {
   const leading = /^\s+/.exec(text)?.[0] ?? '';
-  const tokens = text.match(/\S+\s*/g) ?? [];
+  const tokens: string[] = [...(text.match(/\S+\s*/g) ?? [])];
   if (leading !== '') tokens.unshift(leading);
   return tokens;
 }
