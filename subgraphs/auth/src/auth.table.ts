@@ -64,11 +64,29 @@ export interface ApiKeysTable {
   revoked_at: SetLater;
 }
 
+/** A user's LLM provider API key, AES-256-GCM encrypted (`provider-key-cipher.ts`); never stored in plain text. */
+export interface ProviderKeysTable {
+  user_id: string;
+  provider: string;
+  ciphertext: Buffer;
+  /** 12 random bytes, fresh for every write. */
+  iv: Buffer;
+  /** GCM's 16-byte tag over the ciphertext and the AAD (user id + provider). */
+  auth_tag: Buffer;
+  /** Which `AUTH_PROVIDER_KEY_SECRETS` version encrypted it. */
+  key_version: number;
+  /** The key's last four characters, the only part ever shown. */
+  last4: string;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, never, Date>;
+}
+
 export interface AuthDb {
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   api_keys: ApiKeysTable;
+  provider_keys: ProviderKeysTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -76,6 +94,7 @@ export type NewUser = Insertable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type ProviderKeyRow = Selectable<ProviderKeysTable>;
 
 /** Fails type-checking when these hand-written tables drift from the migrations. */
 export const authTablesMatchMigrations: TablesMatch<AuthDb, AuthSchema> = true;

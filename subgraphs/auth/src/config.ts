@@ -1,5 +1,7 @@
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { generateSigningJwk, loadScopeCatalog, type ScopeCatalog } from '@supergraph/platform';
 import type { JWK } from 'jose';
+import { providerKeySecretProblems, type ProviderKeySecret } from './provider-key-cipher.ts';
 import { ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST, assertArgon2Params, type Argon2Params } from './passwords.ts';
 import { signingKeyProblems } from './tokens.ts';
 
@@ -16,7 +18,16 @@ export interface AuthConfig {
   argon2: Argon2Params;
   /** Username promoted to admin when registered while the install has no admin yet. */
   bootstrapAdmin?: string | undefined;
+  /** AES-256-GCM secrets for users' provider keys (`AUTH_PROVIDER_KEY_SECRETS`); the first encrypts. */
+  providerKeySecrets: ProviderKeySecret[];
+  /**
+   * Subgraphs whose internal tokens `/internal/grants` accepts as proof that a
+   * user asked them just now (`AUTH_GRANT_AUDIENCES`, default `conversation`). Never `auth`.
+   */
+  grantAudiences: string[];
 }
+
+export const DEFAULT_GRANT_AUDIENCES: readonly string[] = ['conversation'];
 
 export const DEFAULT_ISSUER = 'supergraph-auth';
 export const DEFAULT_AUDIENCE = 'supergraph';
@@ -38,6 +49,8 @@ export async function defaultAuthConfig(overrides: Partial<AuthConfig> = {}): Pr
     sessionTtlDays: overrides.sessionTtlDays ?? 7,
     argon2: overrides.argon2 ?? { memoryCost: ARGON2_MIN_MEMORY_KIB, timeCost: ARGON2_MIN_TIME_COST, parallelism: 1 },
     bootstrapAdmin: overrides.bootstrapAdmin,
+    providerKeySecrets: overrides.providerKeySecrets ?? [{ version: 1, key: createSecretKey(randomBytes(32)) }],
+    grantAudiences: overrides.grantAudiences ?? [...DEFAULT_GRANT_AUDIENCES],
   };
 }
 
@@ -50,6 +63,11 @@ export function assertAuthConfig(config: AuthConfig): void {
     problems.push('accessTokenTtlSeconds must be an integer of at least 30');
   }
   if (!(config.sessionTtlDays > 0)) problems.push('sessionTtlDays must be positive');
+  problems.push(
+    ...providerKeySecretProblems(config.providerKeySecrets).map((problem) => `providerKeySecrets: ${problem}`),
+  );
+  if (config.grantAudiences.includes('auth'))
+    problems.push('grantAudiences must not include auth (a hop to auth must not be replayable as a grant)');
   try {
     assertArgon2Params(config.argon2);
   } catch (error) {

@@ -34,10 +34,15 @@ export function requireUserId(ctx: AuthContext): string {
   return userId.toLowerCase();
 }
 
-/** Whether the caller may see private fields of user `userId`: themself, or an admin by scope (an API key without `admin` is not). */
+/**
+ * Whether the caller may see private fields of user `userId`: themself
+ * holding `profile:read` (a knowledge-only API key or a conversation grant
+ * does not read the profile), an admin by scope (an API key without `admin`
+ * is not), or a user who proved who they are in this request.
+ */
 export function canSeePrivateFields(ctx: AuthContext, userId: string): boolean {
   return (
-    ctx.identity.userId?.toLowerCase() === userId ||
+    (ctx.identity.userId?.toLowerCase() === userId && ctx.identity.scopes.includes('profile:read')) ||
     ctx.identity.scopes.includes('admin') ||
     ctx.provenUserIds.has(userId)
   );

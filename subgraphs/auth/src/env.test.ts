@@ -2,6 +2,8 @@ import { configureService, MIN_DB_PASSWORD_LENGTH } from '@supergraph/kit';
 import { generateInternalKeyPair, generateSigningJwk, type DevKeys } from '@supergraph/platform';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { auth } from './index.ts';
+import { authConfigFromEnv } from './env.ts';
+import { generateProviderKeySecret } from './provider-key-cipher.ts';
 
 const STRONG_DB_PASSWORD = 'k3J9-vQ2xPz8LmN4';
 
@@ -14,6 +16,7 @@ beforeAll(async () => {
     internalPrivateKeyPem: internal.privateKeyPem,
     internalPublicKeyPem: internal.publicKeyPem,
     authSigningKeys: [await generateSigningJwk()],
+    providerKeySecret: generateProviderKeySecret(),
   };
   production = {
     NODE_ENV: 'production',
@@ -21,6 +24,7 @@ beforeAll(async () => {
     AUTH_DB_PASSWORD: STRONG_DB_PASSWORD,
     REDIS_URL: 'redis://redis.internal:6379',
     AUTH_SIGNING_KEYS: JSON.stringify([await generateSigningJwk()]),
+    AUTH_PROVIDER_KEY_SECRETS: generateProviderKeySecret(),
     INTERNAL_TOKEN_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----',
   };
 });
@@ -71,6 +75,7 @@ describe('auth service configuration in production', () => {
       'REDIS_URL: required in production',
       'INTERNAL_TOKEN_PUBLIC_KEY: required in production',
       'AUTH_SIGNING_KEYS: required in production',
+      'AUTH_PROVIDER_KEY_SECRETS: required in production',
     ]);
   });
 
@@ -117,5 +122,55 @@ describe('auth service configuration in production', () => {
       ]),
     );
     expect(names).not.toContain('DATABASE_URL');
+  });
+});
+
+describe('provider key secrets and grant audiences', () => {
+  const hex = 'a3'.repeat(2) + '0123456789abcdef'.repeat(3) + 'fedcba9876543210'.slice(0, 12);
+
+  function configOf(source: NodeJS.ProcessEnv, keys: DevKeys | undefined = devKeys) {
+    return authConfigFromEnv(source, { production: source['NODE_ENV'] === 'production', devKeys: keys });
+  }
+
+  it('uses the development secret when unset, and refuses to go on without any outside production too', () => {
+    const result = configOf({});
+    expect('config' in result && result.config.providerKeySecrets.map((secret) => secret.version)).toEqual([1]);
+    expect(configOf({}, { ...devKeys, providerKeySecret: undefined })).toEqual({
+      problems: ['AUTH_PROVIDER_KEY_SECRETS: required (no development keys to fall back on)'],
+    });
+  });
+
+  it('reads versioned secrets newest first, in hex or base64, and a bare one as version 1', () => {
+    const rotated = configOf({ AUTH_PROVIDER_KEY_SECRETS: `${generateProviderKeySecret(3)}, 2:${hex}` });
+    expect('config' in rotated && rotated.config.providerKeySecrets.map((secret) => secret.version)).toEqual([3, 2]);
+    const bare = configOf({ AUTH_PROVIDER_KEY_SECRETS: generateProviderKeySecret().slice(2) });
+    expect('config' in bare && bare.config.providerKeySecrets.map((secret) => secret.version)).toEqual([1]);
+  });
+
+  it.each([
+    ['too short', '1:c2hvcnQ='],
+    ['not hex nor base64', `1:${'z'.repeat(64)}`],
+    ['all zeros', `1:${'0'.repeat(64)}`],
+    ['a repeated pattern', `1:${'ab'.repeat(32)}`],
+    ['a version twice', `1:${hex},1:${hex}`],
+    ['a bad version', `v1:${hex}`],
+    ['several without versions', `${hex},${hex}`],
+  ])('refuses a secret list with %s, without printing the secret', (_label, value) => {
+    const result = configOf({ AUTH_PROVIDER_KEY_SECRETS: value });
+    expect('problems' in result && result.problems.length).toBeGreaterThan(0);
+    const problems = 'problems' in result ? result.problems : [];
+    expect(problems.every((problem) => problem.startsWith('AUTH_PROVIDER_KEY_SECRETS:'))).toBe(true);
+    expect(problems.join('\n')).not.toContain(value.split(',')[0]?.split(':').pop());
+  });
+
+  it('takes AUTH_GRANT_AUDIENCES as a list (default conversation) and never auth', () => {
+    const defaults = configOf({});
+    expect('config' in defaults && defaults.config.grantAudiences).toEqual(['conversation']);
+    const listed = configOf({ AUTH_GRANT_AUDIENCES: 'conversation, operations' });
+    expect('config' in listed && listed.config.grantAudiences).toEqual(['conversation', 'operations']);
+    expect(configOf({ AUTH_GRANT_AUDIENCES: 'conversation,auth' })).toEqual({
+      problems: ['AUTH_GRANT_AUDIENCES: must not include auth (a hop to auth must not be replayable)'],
+    });
+    expect('problems' in configOf({ AUTH_GRANT_AUDIENCES: 'Not A Name' })).toBe(true);
   });
 });

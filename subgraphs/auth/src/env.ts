@@ -3,7 +3,8 @@ import { checkEnv, loadScopeCatalog, repoPath, type ScopeCatalog } from '@superg
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST } from './passwords.ts';
-import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, type AuthConfig } from './config.ts';
+import { DEFAULT_AUDIENCE, DEFAULT_GRANT_AUDIENCES, DEFAULT_ISSUER, type AuthConfig } from './config.ts';
+import { parseProviderKeySecrets, type ProviderKeySecret } from './provider-key-cipher.ts';
 import { signingKeyProblems } from './tokens.ts';
 
 const optionalText = z
@@ -29,6 +30,26 @@ const signingKeys = optionalText.transform((value, ctx): JWK[] | undefined => {
   return keys;
 });
 
+const providerKeySecrets = optionalText.transform((value, ctx): ProviderKeySecret[] | undefined => {
+  if (value === undefined) return undefined;
+  const { secrets, problems } = parseProviderKeySecrets(value);
+  for (const problem of problems) ctx.addIssue({ code: 'custom', message: problem });
+  return secrets;
+});
+
+const grantAudiences = optionalText.transform((value, ctx): string[] => {
+  if (value === undefined) return [...DEFAULT_GRANT_AUDIENCES];
+  const audiences = [...new Set(value.split(',').map((audience) => audience.trim()))].filter(Boolean);
+  if (audiences.length === 0) ctx.addIssue({ code: 'custom', message: 'must name at least one subgraph' });
+  for (const audience of audiences) {
+    if (!/^[a-z][a-z0-9-]*$/.test(audience))
+      ctx.addIssue({ code: 'custom', message: `"${audience}" is not a subgraph name` });
+    if (audience === 'auth')
+      ctx.addIssue({ code: 'custom', message: 'must not include auth (a hop to auth must not be replayable)' });
+  }
+  return audiences;
+});
+
 const authEnvSchema = z.object({
   AUTH_SIGNING_KEYS: signingKeys,
   AUTH_ISSUER: z.string().min(1).default(DEFAULT_ISSUER),
@@ -45,6 +66,10 @@ const authEnvSchema = z.object({
   ),
   /** The composed scope catalog; default `schema/scopes.json`. */
   SCOPES_PATH: optionalText,
+  /** `<version>:<32 bytes hex or base64>,...`, newest first: encrypts users' provider keys. */
+  AUTH_PROVIDER_KEY_SECRETS: providerKeySecrets,
+  /** Subgraphs whose internal tokens `/internal/grants` accepts; default `conversation`. */
+  AUTH_GRANT_AUDIENCES: grantAudiences,
 });
 
 /**
@@ -60,6 +85,8 @@ export function authConfigFromEnv(
   const { data, problems } = checkEnv(authEnvSchema, source);
   if (options.production && !source['AUTH_SIGNING_KEYS']?.trim())
     problems.push('AUTH_SIGNING_KEYS: required in production');
+  if (options.production && !source['AUTH_PROVIDER_KEY_SECRETS']?.trim())
+    problems.push('AUTH_PROVIDER_KEY_SECRETS: required in production');
   if (!data || problems.length > 0) return { problems };
   let scopes: ScopeCatalog;
   try {
@@ -69,6 +96,9 @@ export function authConfigFromEnv(
   }
   const signingKeys = data.AUTH_SIGNING_KEYS ?? options.devKeys?.authSigningKeys;
   if (!signingKeys) return { problems: ['AUTH_SIGNING_KEYS: required (no development keys to fall back on)'] };
+  const providerKeySecrets = data.AUTH_PROVIDER_KEY_SECRETS ?? devProviderKeySecrets(options);
+  if (!providerKeySecrets)
+    return { problems: ['AUTH_PROVIDER_KEY_SECRETS: required (no development keys to fall back on)'] };
   return {
     config: {
       signingKeys,
@@ -79,6 +109,16 @@ export function authConfigFromEnv(
       sessionTtlDays: data.SESSION_TTL_DAYS,
       argon2: { memoryCost: data.ARGON2_MEMORY_KIB, timeCost: data.ARGON2_TIME_COST, parallelism: 1 },
       bootstrapAdmin: data.AUTH_BOOTSTRAP_ADMIN,
+      providerKeySecrets,
+      grantAudiences: data.AUTH_GRANT_AUDIENCES,
     },
   };
+}
+
+/** The development secret of `.data/dev-keys.json` as version 1 (files written before it existed lack it). */
+function devProviderKeySecrets(options: ConfigureOptions): ProviderKeySecret[] | undefined {
+  const text = options.devKeys?.providerKeySecret;
+  if (!text) return undefined;
+  const { secrets, problems } = parseProviderKeySecrets(text);
+  return problems.length === 0 ? secrets : undefined;
 }

@@ -87,21 +87,85 @@ export async function signAccessToken(
   subject: AccessTokenSubject,
   now = new Date(),
 ): Promise<{ token: string; expiresAt: Date }> {
-  const issuedAt = Math.floor(now.getTime() / 1000);
-  const expiresAt = issuedAt + settings.accessTokenTtlSeconds;
   const roles: Role[] = [subject.role];
-  const token = await new SignJWT({
+  return signAccessJwt(
+    ring,
+    settings,
+    {
+      userId: subject.userId,
+      sessionId: subject.sessionId,
+      roles,
+      tier: subject.tier,
+      scopes: scopesForRoles(settings.scopes, roles),
+    },
+    settings.accessTokenTtlSeconds,
+    now,
+  );
+}
+
+/** Who a delegated access token acts for, and who acts: see {@link signDelegatedAccessToken}. */
+export interface DelegatedTokenSubject {
+  userId: string;
+  /** The session of the request that asked, if it had one: revoking it kills this token too. */
+  sessionId?: string | undefined;
+  tier: Tier;
+  scopes: readonly string[];
+  /** The service acting for the user (RFC 8693 `act.sub`), e.g. `conversation`. */
+  actor: string;
+  lifetimeSeconds: number;
+}
+
+/**
+ * An access JWT exactly like a login's (same key, `iss`, `aud`, `typ`,
+ * `iat_ms`, `sid`), for a service acting for a user: `scope` as given
+ * (already narrowed by the caller), roles `user` only (a delegated token never
+ * acts as an admin), and `act: { sub: actor }`.
+ */
+export async function signDelegatedAccessToken(
+  ring: SigningKeyRing,
+  settings: TokenSettings,
+  subject: DelegatedTokenSubject,
+  now = new Date(),
+): Promise<{ token: string; expiresAt: Date }> {
+  return signAccessJwt(
+    ring,
+    settings,
+    { ...subject, roles: ['user'], act: { sub: subject.actor } },
+    subject.lifetimeSeconds,
+    now,
+  );
+}
+
+async function signAccessJwt(
+  ring: SigningKeyRing,
+  settings: TokenSettings,
+  claims: {
+    userId: string;
+    sessionId?: string | undefined;
+    roles: Role[];
+    tier: Tier;
+    scopes: readonly string[];
+    act?: { sub: string };
+  },
+  lifetimeSeconds: number,
+  now: Date,
+): Promise<{ token: string; expiresAt: Date }> {
+  const issuedAt = Math.floor(now.getTime() / 1000);
+  const expiresAt = issuedAt + lifetimeSeconds;
+  const payload: Record<string, unknown> = {
     // `iat` has whole seconds; revocations are compared to the millisecond, so a token issued just after one works.
     iat_ms: now.getTime(),
-    sid: subject.sessionId,
-    roles,
-    tier: subject.tier,
-    scope: scopesForRoles(settings.scopes, roles).join(' '),
-  })
+    roles: claims.roles,
+    tier: claims.tier,
+    scope: claims.scopes.join(' '),
+  };
+  if (claims.sessionId) payload['sid'] = claims.sessionId;
+  if (claims.act) payload['act'] = claims.act;
+  const token = await new SignJWT(payload)
     .setProtectedHeader({ alg: ALGORITHM, kid: ring.activeKid, typ: ACCESS_TOKEN_TYPE })
     .setIssuer(settings.issuer)
     .setAudience(settings.audience)
-    .setSubject(subject.userId)
+    .setSubject(claims.userId)
     .setIssuedAt(issuedAt)
     .setExpirationTime(expiresAt)
     .setJti(randomUUID())

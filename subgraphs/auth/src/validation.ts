@@ -95,3 +95,26 @@ export function validateApiKeyScopes(
   }
   return scopes;
 }
+
+/** A provider's name as stored and as `/internal/grants` takes it: `openai`, `anthropic`, `azure-openai`. */
+export const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+export const MIN_PROVIDER_KEY_LENGTH = 8;
+export const MAX_PROVIDER_KEY_LENGTH = 512;
+// Visible ASCII: provider keys are tokens, and anything else (whitespace, controls) is a paste accident.
+const PROVIDER_KEY = /^[\x21-\x7e]+$/;
+
+export function validateProviderName(value: string, field = 'provider'): string {
+  if (!PROVIDER_NAME.test(value)) {
+    throw badUserInput('provider must be 1-32 of a-z, 0-9 and "-", starting with a letter', field);
+  }
+  return value;
+}
+
+/** 8-512 visible ASCII characters (no whitespace). The message never repeats the key. */
+export function validateProviderKey(value: string, field = 'key'): string {
+  if (value.length < MIN_PROVIDER_KEY_LENGTH || value.length > MAX_PROVIDER_KEY_LENGTH) {
+    throw badUserInput(`key must be ${MIN_PROVIDER_KEY_LENGTH}-${MAX_PROVIDER_KEY_LENGTH} characters`, field);
+  }
+  if (!PROVIDER_KEY.test(value)) throw badUserInput('key must be printable characters without whitespace', field);
+  return value;
+}

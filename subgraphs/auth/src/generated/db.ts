@@ -15,6 +15,17 @@ export interface AuthSchema {
     last_used_at: Date | null;
     revoked_at: Date | null;
   };
+  provider_keys: {
+    user_id: string;
+    provider: string;
+    ciphertext: Buffer;
+    iv: Buffer;
+    auth_tag: Buffer;
+    key_version: number;
+    last4: string;
+    created_at: Generated<Date>;
+    updated_at: Generated<Date>;
+  };
   refresh_tokens: {
     id: Generated<string>;
     family_id: string;

@@ -92,6 +92,20 @@ export type CreatedApiKey = {
   apiKey: ApiKey;
 };
 
+/**
+ * One of the caller's LLM provider API keys. The key itself is stored encrypted and never
+ * returned; `last4` tells keys apart.
+ */
+export type ProviderKey = {
+  __typename?: 'ProviderKey';
+  /** Lower-case name such as `openai` (`^[a-z][a-z0-9-]{0,31}$`). */
+  provider: Scalars['String']['output'];
+  /** The key's last four characters. */
+  last4: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+};
+
 export type TierCount = {
   __typename?: 'TierCount';
   tier: UserTier;
@@ -162,6 +176,8 @@ export type Query = {
   sessions: Array<Session>;
   /** The caller's API keys, revoked ones included. */
   apiKeys: Array<ApiKey>;
+  /** The caller's provider keys (never the keys themselves), by provider name. */
+  providerKeys: Array<ProviderKey>;
   /** Platform-wide counts; any signed-in user may read them. */
   platformStats: PlatformStats;
   /** Every user, oldest first. Admin only. */
@@ -207,6 +223,13 @@ export type Mutation = {
   revokeApiKey: ApiKey;
   /** Issues a new secret for a key (same name and scopes) and revokes the old one. */
   regenerateApiKey: CreatedApiKey;
+  /**
+   * Stores (or replaces) the caller's API key for `provider` (`^[a-z][a-z0-9-]{0,31}$`). The key:
+   * 8-512 printable characters without whitespace; stored AES-256-GCM encrypted, never returned.
+   */
+  setProviderKey: ProviderKey;
+  /** Deletes the caller's key for `provider`; false when there was none. */
+  removeProviderKey: Scalars['Boolean']['output'];
   setUserRole: User;
   setUserTier: User;
   /** Deactivates a user and, in one transaction, revokes their sessions, refresh tokens and API keys. */
@@ -259,6 +282,17 @@ export type MutationRevokeApiKeyArgs = {
 
 export type MutationRegenerateApiKeyArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationSetProviderKeyArgs = {
+  provider: Scalars['String']['input'];
+  key: Scalars['String']['input'];
+};
+
+
+export type MutationRemoveProviderKeyArgs = {
+  provider: Scalars['String']['input'];
 };
 
 
@@ -390,6 +424,7 @@ export type ResolversTypes = {
   Session: ResolverTypeWrapper<Session>;
   ApiKey: ResolverTypeWrapper<ApiKey>;
   CreatedApiKey: ResolverTypeWrapper<CreatedApiKey>;
+  ProviderKey: ResolverTypeWrapper<ProviderKey>;
   TierCount: ResolverTypeWrapper<TierCount>;
   PlatformStats: ResolverTypeWrapper<PlatformStats>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -418,6 +453,7 @@ export type ResolversParentTypes = {
   Session: Session;
   ApiKey: ApiKey;
   CreatedApiKey: CreatedApiKey;
+  ProviderKey: ProviderKey;
   TierCount: TierCount;
   PlatformStats: PlatformStats;
   PageInfo: PageInfo;
@@ -533,6 +569,13 @@ export type CreatedApiKeyResolvers<ContextType = AuthContext, ParentType extends
   apiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType>;
 };
 
+export type ProviderKeyResolvers<ContextType = AuthContext, ParentType extends ResolversParentTypes['ProviderKey'] = ResolversParentTypes['ProviderKey']> = {
+  provider?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  last4?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type TierCountResolvers<ContextType = AuthContext, ParentType extends ResolversParentTypes['TierCount'] = ResolversParentTypes['TierCount']> = {
   tier?: Resolver<ResolversTypes['UserTier'], ParentType, ContextType>;
   users?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -573,6 +616,7 @@ export type QueryResolvers<ContextType = AuthContext, ParentType extends Resolve
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   sessions?: Resolver<Array<ResolversTypes['Session']>, ParentType, ContextType>;
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
+  providerKeys?: Resolver<Array<ResolversTypes['ProviderKey']>, ParentType, ContextType>;
   platformStats?: Resolver<ResolversTypes['PlatformStats'], ParentType, ContextType>;
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, RequireFields<QueryUsersArgs, 'first'>>;
   resolveCredential?: Resolver<Maybe<ResolversTypes['ResolvedCredential']>, ParentType, ContextType, Partial<QueryResolveCredentialArgs>>;
@@ -590,6 +634,8 @@ export type MutationResolvers<ContextType = AuthContext, ParentType extends Reso
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'name' | 'scopes'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   regenerateApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationRegenerateApiKeyArgs, 'id'>>;
+  setProviderKey?: Resolver<ResolversTypes['ProviderKey'], ParentType, ContextType, RequireFields<MutationSetProviderKeyArgs, 'provider' | 'key'>>;
+  removeProviderKey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveProviderKeyArgs, 'provider'>>;
   setUserRole?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserRoleArgs, 'userId' | 'role'>>;
   setUserTier?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserTierArgs, 'userId' | 'tier'>>;
   deactivateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationDeactivateUserArgs, 'userId'>>;
@@ -607,6 +653,7 @@ export type Resolvers<ContextType = AuthContext> = {
   Session?: SessionResolvers<ContextType>;
   ApiKey?: ApiKeyResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
+  ProviderKey?: ProviderKeyResolvers<ContextType>;
   TierCount?: TierCountResolvers<ContextType>;
   PlatformStats?: PlatformStatsResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;

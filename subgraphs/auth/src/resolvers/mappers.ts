@@ -1,5 +1,5 @@
 import type { Role, Tier } from '@supergraph/platform';
-import type { ApiKeyRow, SessionRow, UserRow } from '../auth.table.ts';
+import type { ApiKeyRow, ProviderKeyRow, SessionRow, UserRow } from '../auth.table.ts';
 import { canSeePrivateFields, type AuthContext } from '../context.ts';
 import type { PlatformCounts } from '../admin.service.ts';
 import type { IssuedApiKey } from '../api-keys.service.ts';
@@ -9,6 +9,7 @@ import type {
   AuthPayload,
   CreatedApiKey,
   PlatformStats,
+  ProviderKey,
   ResolvedCredential,
   Session,
   User,
@@ -93,6 +94,11 @@ export function toApiKey(row: ApiKeyRow): ApiKey {
 /** The full key, shown this once, beside the stored key's public fields. */
 export function toCreatedApiKey(issued: IssuedApiKey): CreatedApiKey {
   return { key: issued.key, apiKey: toApiKey(issued.row) };
+}
+
+/** Never the key, nor its ciphertext: `last4` is all a client sees. */
+export function toProviderKey(row: ProviderKeyRow): ProviderKey {
+  return { provider: row.provider, last4: row.last4, createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
 /** The tokens of a login or refresh; the user as `ctx` may see them (the resolver marks them proven first). */
