@@ -2,9 +2,18 @@ import { fileURLToPath } from 'node:url';
 import { defineSubgraph } from '@supergraph/kit';
 import { generateSigningJwk } from '@supergraph/platform';
 import { authConfigFromEnv } from './env.ts';
+import { generateProviderKeySecret } from './provider-key-cipher.ts';
 import { databaseSpec, startAuthSubgraph } from './server.ts';
 
-export { AUTH_RATE_LIMIT_PREFIX, databaseSpec, defaultAuthConfig, JWKS_PATH, startAuthSubgraph } from './server.ts';
+export {
+  AUTH_RATE_LIMIT_PREFIX,
+  databaseSpec,
+  defaultAuthConfig,
+  generateProviderKeySecret,
+  GRANTS_PATH,
+  JWKS_PATH,
+  startAuthSubgraph,
+} from './server.ts';
 export type { Argon2Params, AuthConfig, AuthRateLimits, AuthSubgraphDeps, PublicSigningJwk } from './server.ts';
 
 /** The auth subgraph: users, credentials, sessions, API keys, preferences; issues the access tokens. */
@@ -25,6 +34,9 @@ export const auth = defineSubgraph({
     AUTH_RATE_LIMIT_REFRESH: 'AUTH_RATE_LIMITS=Mutation.refresh=30/1h',
     AUTH_RATE_LIMIT_DISABLED: 'RATE_LIMITS_DISABLED',
   },
-  secrets: async () => ({ AUTH_SIGNING_KEYS: `'${JSON.stringify([await generateSigningJwk()])}'` }),
+  secrets: async () => ({
+    AUTH_SIGNING_KEYS: `'${JSON.stringify([await generateSigningJwk()])}'`,
+    AUTH_PROVIDER_KEY_SECRETS: generateProviderKeySecret(),
+  }),
   start: (runtime, config) => startAuthSubgraph({ ...runtime, config }, runtime.port, runtime.host),
 });

@@ -13,6 +13,7 @@ import { parse } from 'graphql';
 import type { AuthDb } from './auth.table.ts';
 import { assertAuthConfig, type AuthConfig } from './config.ts';
 import type { AuthContext, AuthRuntime } from './context.ts';
+import { createGrantsRoute, GRANTS_PATH } from './grants.route.ts';
 import { createLoaders } from './loaders.ts';
 import { createPasswordHasher } from './passwords.ts';
 import { withClientIpRateLimits, type AuthRateLimits } from './rate-limits.ts';
@@ -23,6 +24,8 @@ export { defaultAuthConfig, type AuthConfig } from './config.ts';
 export type { Argon2Params } from './passwords.ts';
 export type { PublicSigningJwk } from './tokens.ts';
 export { AUTH_RATE_LIMIT_PREFIX, type AuthRateLimits } from './rate-limits.ts';
+export { GRANTS_PATH } from './grants.route.ts';
+export { generateProviderKeySecret } from './provider-key-cipher.ts';
 
 /** The `auth` schema, owned by the `supergraph_auth` role. */
 export const databaseSpec: SubgraphDatabaseSpec = {
@@ -50,7 +53,9 @@ export interface AuthSubgraphDeps extends SubgraphDeps {
 
 /**
  * Starts the auth subgraph: `/graphql` (internal token required), `/health`,
- * `/ready` and the public `/.well-known/jwks.json` with every signing key's public half.
+ * `/ready`, the public `/.well-known/jwks.json` with every signing key's public half,
+ * and `POST /internal/grants` for subgraphs acting for the user who is asking them
+ * (`grants.route.ts`).
  *
  * @example
  * const auth = await startAuthSubgraph({ target, internalTokenKey, config: await defaultAuthConfig() }, 0);
@@ -96,6 +101,7 @@ export async function startAuthSubgraph(
       },
       routes: {
         [JWKS_PATH]: (_req, res) => sendJson(res, 200, jwks, { 'cache-control': 'public, max-age=300' }),
+        [GRANTS_PATH]: createGrantsRoute({ db: database.db, runtime, internalTokenKey: deps.internalTokenKey }),
       },
     },
     port,
