@@ -187,6 +187,27 @@ describe('OpenAI-compatible responder against the stub', () => {
     expect(error.reason).toBe('provider timed out');
   });
 
+  it('times out a reply that starts in time but outlasts the whole-reply bound', async () => {
+    // 40 words at 50 ms each take 2 s; the bound is 300 ms, the first byte alone may take 30 s.
+    const trickling = await startOpenAiStub({ slowChunkDelayMs: 50 });
+    try {
+      const prompt = Array.from({ length: 40 }, (_, index) => `w${index}`).join(' ');
+      const hurried = createOpenAiCompatibleResponder({ timeoutMs: 300 });
+      const error = await failure(hurried.respond(request({ baseUrl: trickling.url, model: 'stub-slow', prompt })));
+      expect(error.reason).toBe('provider timed out');
+    } finally {
+      await trickling.close();
+    }
+  });
+
+  it('refuses a key no header can carry without quoting it (undici would)', async () => {
+    const before = stub.requests.length;
+    const error = await failure(responder.respond(request({ apiKey: `${API_KEY}\nInjected: yes` })));
+    expect(error.reason).toBe('the provider API key contains characters an HTTP header cannot carry');
+    expect(errorText(error)).not.toContain(API_KEY);
+    expect(stub.requests.length).toBe(before);
+  });
+
   it('stops promptly when cancelled mid-stream', async () => {
     const controller = new AbortController();
     const tokens: string[] = [];
@@ -229,6 +250,7 @@ describe('OpenAI-compatible responder against the stub', () => {
       { baseUrl: dead },
       { baseUrl: 'http://provider.invalid/v1' },
       { apiKey: `${API_KEY}-other` },
+      { apiKey: `${API_KEY}\u00e9` },
     ];
     for (const overrides of cases) {
       const error = await failure(responder.respond(request(overrides)));

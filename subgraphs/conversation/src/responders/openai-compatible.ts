@@ -48,6 +48,10 @@ export function createOpenAiCompatibleResponder(options: OpenAiCompatibleRespond
       const url = chatCompletionsUrl(request.droid.baseUrl);
       const model = request.droid.model?.trim();
       if (!model) throw new ResponderError('the droid has no provider model configured');
+      // undici's refusal of a bad header value quotes the value: the key. Refuse it here, naming nothing.
+      if (request.apiKey && !/^[\x21-\x7e]+$/.test(request.apiKey)) {
+        throw new ResponderError('the provider API key contains characters an HTTP header cannot carry');
+      }
       if (request.signal.aborted) throw new ResponderError('cancelled');
 
       // One controller for the HTTP exchange: the caller's cancel and both timers abort it, `interruption` says why.
@@ -226,15 +230,17 @@ function connectionError(error: unknown): ResponderError {
 }
 
 /**
- * A cause safe to store: the network error's code and message (`connect
+ * A cause safe to store: a system error's code and message (`connect
  * ECONNREFUSED 127.0.0.1:11434`), rebuilt so no request object or header can
- * ride along deeper in the original chain.
+ * ride along deeper in the original chain. Errors without a code (undici's
+ * own, which may quote a header) keep only a generic message.
  */
 function networkCause(error: unknown): Error {
+  const code = codeOf(error);
   let deepest: unknown = error;
   while (deepest instanceof Error && deepest.cause instanceof Error) deepest = deepest.cause;
-  const message = deepest instanceof Error ? deepest.message : 'network error';
-  return Object.assign(new Error(message), { code: codeOf(error) });
+  const message = code !== undefined && deepest instanceof Error ? deepest.message : 'network error';
+  return Object.assign(new Error(message), { code });
 }
 
 function codeOf(error: unknown): string | undefined {
