@@ -1,6 +1,7 @@
 import type { SubgraphDescriptor } from '@supergraph/kit';
 import type { ScopeCatalog } from '@supergraph/platform';
 import { auth } from '@supergraph/auth';
+import { conversation } from '@supergraph/conversation';
 import { knowledge } from '@supergraph/knowledge';
 import { storageUnits } from '@supergraph/storage-units';
 
@@ -10,7 +11,7 @@ import { storageUnits } from '@supergraph/storage-units';
  * docs' tables loop over this list; adding a subgraph is its folder plus one
  * line here (`docs/adding-a-subgraph.md`).
  */
-export const SUBGRAPHS: readonly SubgraphDescriptor[] = Object.freeze([auth, knowledge, storageUnits]);
+export const SUBGRAPHS: readonly SubgraphDescriptor[] = Object.freeze([auth, knowledge, storageUnits, conversation]);
 
 /** The registered subgraph called `name`; throws naming the known ones otherwise. */
 export function subgraphNamed(name: string): SubgraphDescriptor {
