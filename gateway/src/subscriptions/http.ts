@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
+import { parse, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { decodeJwt } from 'jose';
 import type { SubscriptionCore, SubscriptionRequest, SubscriptionSession } from './core.ts';
 import { streamMultipart } from './multipart.ts';
@@ -48,7 +48,7 @@ export function createHttpSubscriptions(
       body,
       new URL(req.url ?? '/', 'http://localhost').search,
     );
-    if (!request || !options.core.isSubscription(request)) return false;
+    if (!request || !(options.core.isSubscription(request) || isUnparsable(request.query))) return false;
 
     const session = await options.session(req, res, body);
     const controller = new AbortController();
@@ -191,6 +191,21 @@ function withoutHttp(error: GraphQLFormattedError): GraphQLFormattedError {
   if (!error.extensions || !('http' in error.extensions)) return error;
   const { http: _http, ...extensions } = error.extensions;
   return { ...error, extensions };
+}
+
+/**
+ * A document that does not parse cannot say what it is: asked for a stream,
+ * the core answers it (400 `GRAPHQL_PARSE_FAILED`) rather than Apollo, whose
+ * answer to an event-stream `Accept` is a code-less 406.
+ */
+function isUnparsable(query: string | undefined): boolean {
+  if (typeof query !== 'string') return false;
+  try {
+    parse(query, { noLocation: true });
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterableIterator<ExecutionResult> {
