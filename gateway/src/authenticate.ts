@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -309,6 +309,8 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
 
 export interface Authenticator {
   authenticate(req: IncomingMessage, requestId: string): Promise<Identity>;
+  /** The same from headers alone: a WebSocket's `connection_init` payload carries its credential this way. */
+  authenticateHeaders(headers: IncomingHttpHeaders, requestId: string): Promise<Identity>;
 }
 
 /**
@@ -320,31 +322,32 @@ export function createAuthenticator(
   verifyAccessToken: ((token: string) => Promise<Identity>) | undefined,
   credentials: CredentialResolver | undefined,
 ): Authenticator {
+  async function authenticateHeaders(headers: IncomingHttpHeaders, requestId: string): Promise<Identity> {
+    const authorization = header(headers, 'authorization');
+    const apiKey = header(headers, 'x-api-key');
+    const sessionToken = header(headers, 'x-session-token');
+    const given = [authorization, apiKey, sessionToken].filter((value) => value !== undefined && value !== '');
+    if (given.length === 0) return ANONYMOUS;
+    if (given.length > 1) throw invalidCredentials('Send one credential: Authorization, X-API-Key or X-Session-Token');
+    if (authorization) {
+      // Before the format check: on a graph without a key set, any Authorization gets the same, true answer.
+      if (!verifyAccessToken) throw invalidCredentials('This graph accepts no access tokens');
+      const match = /^Bearer\s+([\w-]+\.[\w-]*\.[\w-]*)\s*$/i.exec(authorization);
+      if (!match?.[1]) throw invalidCredentials('Authorization must be "Bearer <access token>"');
+      return verifyAccessToken(match[1]);
+    }
+    if (!credentials) throw invalidCredentials('This graph accepts no API keys or session tokens');
+    if (apiKey) return credentials.resolve('api_key', apiKey.trim(), requestId);
+    return credentials.resolve('session', (sessionToken ?? '').trim(), requestId);
+  }
   return {
-    async authenticate(req, requestId) {
-      const authorization = header(req, 'authorization');
-      const apiKey = header(req, 'x-api-key');
-      const sessionToken = header(req, 'x-session-token');
-      const given = [authorization, apiKey, sessionToken].filter((value) => value !== undefined && value !== '');
-      if (given.length === 0) return ANONYMOUS;
-      if (given.length > 1)
-        throw invalidCredentials('Send one credential: Authorization, X-API-Key or X-Session-Token');
-      if (authorization) {
-        // Before the format check: on a graph without a key set, any Authorization gets the same, true answer.
-        if (!verifyAccessToken) throw invalidCredentials('This graph accepts no access tokens');
-        const match = /^Bearer\s+([\w-]+\.[\w-]*\.[\w-]*)\s*$/i.exec(authorization);
-        if (!match?.[1]) throw invalidCredentials('Authorization must be "Bearer <access token>"');
-        return verifyAccessToken(match[1]);
-      }
-      if (!credentials) throw invalidCredentials('This graph accepts no API keys or session tokens');
-      if (apiKey) return credentials.resolve('api_key', apiKey.trim(), requestId);
-      return credentials.resolve('session', (sessionToken ?? '').trim(), requestId);
-    },
+    authenticate: (req, requestId) => authenticateHeaders(req.headers, requestId),
+    authenticateHeaders,
   };
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 

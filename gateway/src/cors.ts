@@ -17,12 +17,7 @@ const ALLOWED_HEADERS = [
  * Returns true when it answered the request itself (preflight).
  */
 export function createCors(origins: readonly string[]) {
-  const allowAny = origins.includes('*');
-  const allowed = new Set(origins.map((origin) => origin.replace(/\/$/, '').toLowerCase()));
-
-  function isAllowed(origin: string): boolean {
-    return allowAny || allowed.has(origin.toLowerCase());
-  }
+  const isAllowed = createOriginCheck(origins);
 
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     const origin = req.headers.origin;
@@ -56,4 +51,11 @@ export function createCors(origins: readonly string[]) {
     res.end();
     return true;
   };
+}
+
+/** Whether a browser `Origin` is on the allowlist (`*`: any); the WebSocket transport checks upgrades with it too. */
+export function createOriginCheck(origins: readonly string[]): (origin: string) => boolean {
+  const allowAny = origins.includes('*');
+  const allowed = new Set(origins.map((origin) => origin.replace(/\/$/, '').toLowerCase()));
+  return (origin) => allowAny || allowed.has(origin.toLowerCase());
 }

@@ -28,6 +28,7 @@ import { createPersistedDocuments, type PersistedDocumentsOptions } from './pers
 import { SubgraphDataSource, type SubgraphFetchContext } from './subgraph-data-source.ts';
 import { credentialSubgraphOf, subgraphsOf } from './supergraph-graphs.ts';
 import { createSubscriptionCore, type GatewaySubscriptionCore } from './subscriptions/create-core.ts';
+import { serveWebSocketSubscriptions } from './subscriptions/ws.ts';
 import { createHttpSubscriptions, credentialExpiryOf } from './subscriptions/http.ts';
 import { operationResolutionPlugin } from './operation-resolution.ts';
 import { valueCompletionPlugin } from './value-completion.ts';
@@ -360,6 +361,16 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     }),
   });
 
+  // graphql-ws on the same port and path: the credential comes in connection_init, the same authenticator checks it.
+  const webSockets = serveWebSocketSubscriptions({
+    server,
+    core: subscriptions,
+    authenticator,
+    corsOrigins,
+    trustedProxyHops,
+    ...(budgets ? { checkBudget: (identity: Identity) => budgets.check(identity) } : {}),
+  });
+
   const base = await listen(server, port, host);
   let stopping: Promise<void> | undefined;
   return {
@@ -371,6 +382,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
       (stopping ??= (async () => {
         // Streams first: an open stream would hold the HTTP drain until its grace ran out.
         await subscriptions.close();
+        await webSockets.close();
         await closeServer(server);
         await apollo.stop();
         persistedDocuments.stop();

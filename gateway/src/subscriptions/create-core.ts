@@ -322,6 +322,7 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
         url: options.subgraphUrls.get(subgraph) ?? '',
         connectionParams: async () => ({
           internalToken: await options.internalTokens.tokenFor(session.identity, subgraph),
+          requestId: session.requestId,
         }),
         query: entry.primary.operation,
         variables: upstreamVariables,
