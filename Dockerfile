@@ -14,6 +14,7 @@ COPY subgraphs/registry/package.json subgraphs/registry/
 COPY subgraphs/auth/package.json subgraphs/auth/
 COPY subgraphs/knowledge/package.json subgraphs/knowledge/
 COPY subgraphs/storage-units/package.json subgraphs/storage-units/
+COPY subgraphs/conversation/package.json subgraphs/conversation/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:24-bookworm-slim
