@@ -10,7 +10,7 @@ import { createClient, type ExecutionResult } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestOperationsOf, manifestText, type RunningGateway } from '@supergraph/gateway';
 import { PULSE_TYPE_DEFS, startPulseSubgraph, type PulseSubgraph } from '../fixtures/pulse/pulse-subgraph.ts';
-import { registerAndLogin, startStack, type LoggedIn, type Stack } from './harness.ts';
+import { ALLOWED_ORIGIN, registerAndLogin, startStack, type LoggedIn, type Stack } from './harness.ts';
 
 /**
  * Subscriptions over SSE (graphql-sse's own client) and Apollo's multipart
@@ -165,8 +165,11 @@ describe('SSE (graphql-sse)', () => {
     const url = new URL(gateway.url);
     url.searchParams.set('query', PULSES);
     url.searchParams.set('variables', JSON.stringify({ count: 2, intervalMs: 350 }));
-    const response = await fetch(url, { headers: { accept: 'text/event-stream', ...bearer() } });
+    const response = await fetch(url, {
+      headers: { accept: 'text/event-stream', origin: ALLOWED_ORIGIN, ...bearer() },
+    });
     expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe(ALLOWED_ORIGIN);
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     expect(response.headers.get('x-request-id')).toBeTruthy();
     const text = await response.text();
@@ -269,6 +272,23 @@ describe('refusals before the stream: status and code, no subgraph called', () =
     await apollo.done.catch(() => undefined);
     const error = apollo.seen[0]?.error as { errors?: Array<{ extensions?: { code?: string } }> } | undefined;
     expect(error?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('counts streams against the budget: over it, 429 RATE_LIMITED with Retry-After before the stream', async () => {
+    const budgeted = await startPulseGateway(pulse, {
+      budgets: { redis: stack.redis, prefix: `subscriptions-http:${Date.now()}:`, tiers: { free: { perMinute: 1 } } },
+    });
+    const body = { query: PULSES, variables: { count: 1, intervalMs: 1 } };
+    const first = await rawStream(budgeted.url, 'text/event-stream', body);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('ratelimit-remaining')).toBe('0');
+    for (const accept of ['text/event-stream', MULTIPART_ACCEPT]) {
+      const refused = await rawStream(budgeted.url, accept, body);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBeTruthy();
+      expect(JSON.parse(refused.text)).toMatchObject({ errors: [{ extensions: { code: 'RATE_LIMITED' } }] });
+    }
+    await budgeted.stop();
   });
 
   it('keeps a subscription without a streaming Accept at 400 SUBSCRIPTIONS_NOT_SUPPORTED', async () => {
