@@ -290,6 +290,16 @@ describe('subscriptions over graphql-ws through the gateway', () => {
     }
   });
 
+  it('answers SUBSCRIPTIONS_NOT_SUPPORTED when subscriptions are off, and still tells a subscription apart', async () => {
+    const gateway = await stack.startGatewayWith({ subscriptions: false });
+    expect(gateway.subscriptions.isSubscription({ query: TICKS })).toBe(true);
+    expect(gateway.subscriptions.isSubscription({ query: '{ tickerVersion }' })).toBe(false);
+    const { client } = connect(gateway, await bearer());
+    const refused = run(client, TICKS, { count: 1 });
+    expect(codes(await refused.ended)).toEqual(['SUBSCRIPTIONS_NOT_SUPPORTED']);
+    expect(gateway.subscriptions.upstreamSockets()).toBe(0);
+  });
+
   it('registers and runs an APQ hash in allow mode', async () => {
     const { client } = connect(stack.gateway, await bearer());
     const query = 'subscription Apq { ticks(count: 1) { n } }';
