@@ -1,5 +1,6 @@
 import { createDatabase } from '@supergraph/db';
 import type * as argon2 from 'argon2';
+import { loadScopeCatalog, scopesForRoles } from '@supergraph/platform';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -239,7 +240,11 @@ describe('login', () => {
       roles: ['user'],
       tier: 'free',
     });
-    expect(claims.scope).toBe('profile:read profile:write knowledge:read knowledge:write storage:read storage:write');
+    // Every scope the composed catalog gives the role (each subgraph declares its own), auth's first.
+    expect(claims.scope).toBe(scopesForRoles(loadScopeCatalog(), ['user']).join(' '));
+    expect(String(claims.scope)).toMatch(
+      /^profile:read profile:write knowledge:read knowledge:write storage:read storage:write\b/,
+    );
     expect(typeof claims.jti).toBe('string');
     expect(typeof claims['sid']).toBe('string');
     expect(claims.exp! - claims.iat!).toBe(900);

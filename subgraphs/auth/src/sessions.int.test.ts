@@ -1,3 +1,4 @@
+import { loadScopeCatalog, scopesForRoles } from '@supergraph/platform';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
@@ -136,7 +137,7 @@ describe('sessions', () => {
     expect(resolved).toEqual({
       userId: user.id,
       roles: ['user'],
-      scopes: ['profile:read', 'profile:write', 'knowledge:read', 'knowledge:write', 'storage:read', 'storage:write'],
+      scopes: scopesForRoles(loadScopeCatalog(), ['user']),
       tier: 'free',
       sessionId,
     });
