@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExecutionResult } from 'graphql';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { deadUrl, subgraphClient } from '@supergraph/testing';
-import { startHarness, userIdentity, type ConversationHarness } from './testing/harness.ts';
+import { eventually, startHarness, userIdentity, type ConversationHarness } from './testing/harness.ts';
 
 const crossProcess = Boolean(process.env['REDIS_URL'] && process.env['DATABASE_URL']);
 
@@ -60,12 +61,20 @@ describe.skipIf(!crossProcess)('fan-out across instances (needs REDIS_URL and DA
       user,
     );
     const conversationId = started.data!.startConversation.id;
-    const stream = await harness.subscribe(
-      'subscription ($id: ID!) { conversationEvents(conversationId: $id) { kind sequence delta message { id status content } } }',
-      { id: conversationId },
-      user,
-    );
-    if (!(Symbol.asyncIterator in stream)) throw new Error(JSON.stringify(stream.errors));
+    // Instance B over the wire, as the gateway connects: graphql-ws with an internal token in connection_init.
+    const internalToken = await harness.client.token(user);
+    const ws = createClient({
+      url: harness.running.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { internalToken },
+    });
+    const stream = ws.iterate<{ conversationEvents: Event }>({
+      query:
+        'subscription ($id: ID!) { conversationEvents(conversationId: $id) { kind sequence delta message { id status content } } }',
+      variables: { id: conversationId },
+    });
+    // The subscription is live once B listens on the conversation's channel.
+    await eventually(async () => (harness.app.hub.listenerCount > 0 ? true : undefined));
     const sent = await onA.call<{ sendMessage: { reply: { id: string } } }>(
       'mutation ($id: ID!) { sendMessage(conversationId: $id, content: "What is entropy?") { reply { id } } }',
       { id: conversationId },
@@ -77,11 +86,13 @@ describe.skipIf(!crossProcess)('fan-out across instances (needs REDIS_URL and DA
     for (;;) {
       const next = await stream.next();
       if (next.done) break;
-      const event = ((next.value as ExecutionResult).data as { conversationEvents: Event }).conversationEvents;
+      expect(next.value.errors).toBeUndefined();
+      const event = next.value.data!.conversationEvents;
       events.push(event);
       if (event.kind === 'COMPLETE' && event.message.id === replyId) break;
     }
     await stream.return?.();
+    await ws.dispose();
     const deltas = events.filter((event) => event.kind === 'DELTA');
     expect(deltas.length).toBeGreaterThan(3);
     expect(deltas.map((event) => event.sequence)).toEqual(deltas.map((_, index) => index + 1));

@@ -173,6 +173,7 @@ export async function startConversationSubgraph(
       createContext: (base) => contextFor(app, base),
       ready: app.ping,
       close: app.close,
+      subscriptions: true,
     },
     port,
     host,
