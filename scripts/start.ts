@@ -74,6 +74,7 @@ async function main(): Promise<void> {
         production: false,
         corsOrigins: ['*'],
         revocations,
+        chatPage: true,
       },
       env.GATEWAY_PORT,
       env.HOST,
@@ -89,7 +90,8 @@ async function main(): Promise<void> {
     `\nSupergraph is up in ${seconds} s (${admin.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'}, ${env.REDIS_URL ? 'Redis' : 'in-process Redis'}):`,
   );
   for (const service of running) console.log(`  ${service.name.padEnd(14)} ${service.url}`);
-  console.log(`\nOpen ${running.at(-1)?.url} for Apollo Sandbox. Ctrl-C stops.\n`);
+  const gatewayUrl = running.at(-1)?.url ?? '';
+  console.log(`\nOpen ${gatewayUrl} for Apollo Sandbox, ${new URL('/chat', gatewayUrl).href} to chat. Ctrl-C stops.\n`);
 
   let stopping = false;
   stopOnSignals('start', () => {

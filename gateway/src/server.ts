@@ -16,6 +16,7 @@ import {
   type Identity,
   type RevocationList,
 } from '@supergraph/platform';
+import { chatPageRoute } from './chat-page.ts';
 import { createAccessControl, supergraphForQueryPlanner } from './access-control.ts';
 import { adminAllowlistPlugin } from './admin-allowlist.ts';
 import { createAccessTokenVerifier, createAuthenticator, createCredentialResolver } from './authenticate.ts';
@@ -115,6 +116,8 @@ export interface GatewayOptions {
   subscriptions?: boolean;
   /** Idle heartbeats of streamed subscriptions: SSE comments (default 12 s), multipart `{}` parts (default 5 s). */
   subscriptionHeartbeatMs?: { sse?: number; multipart?: number };
+  /** Serve the development chat page at `/chat` (`npm start` turns it on). Refused in production. Default false. */
+  chatPage?: boolean;
 }
 
 export interface RunningGateway {
@@ -179,6 +182,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
   const production = options.production ?? false;
   const corsOrigins = options.corsOrigins ?? [];
   if (production && corsOrigins.includes('*')) throw new Error('Wildcard CORS origin is not allowed in production');
+  if (production && options.chatPage) throw new Error('The development chat page is not served in production');
 
   const supergraph = parse(options.supergraphSdl);
   const subgraphs = subgraphsOf(supergraph);
@@ -346,6 +350,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
         if (unavailable.length === 0) sendJson(res, 200, { status: 'ready', service: 'gateway' });
         else sendJson(res, 503, { status: 'unavailable', service: 'gateway', unavailable });
       },
+      ...(options.chatPage ? { '/chat': chatPageRoute() } : {}),
     },
     context,
     // Subscriptions asking for SSE or multipart, with the same edge (context) as every request.
