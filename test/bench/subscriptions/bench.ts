@@ -1,0 +1,396 @@
+/**
+ * `npm run bench:subscriptions` (issue 8): N concurrent chat streams through
+ * the gateway over graphql-ws, side by side in the same run with the same
+ * clients connected straight to the conversation subgraph (the physical
+ * limit the gateway adds to).
+ *
+ * Processes: the stack (`server.ts`: every subgraph on a fresh database,
+ * real PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set, embedded
+ * otherwise; rate limits off) and the measured gateway (`gateway.ts`, alone
+ * in its process so its CPU and RSS are its own) share core 0; this process,
+ * the clients, runs on core 1 (`taskset`). The conversation subgraph answers
+ * with a timed responder: `--tokens` tokens per reply, one every
+ * `--interval-ms`, each carrying its generation time, so token latency
+ * (generation → client receipt) needs no clock correction.
+ *
+ * Per stream count and mode: fresh users and one conversation + message per
+ * stream (through the gateway; the reply waits at its round's gate), RSS of
+ * the measured process after GC, N clients connected and subscribed idle
+ * (one WebSocket each), RSS again, then the gate opens and every token is
+ * timed; afterwards every client closes and the servers' stream counters
+ * must return to 0 before the next round.
+ *
+ *   npm run bench:subscriptions                       N = 1000, 5000, 10000
+ *   npm run bench:subscriptions -- --streams=1000,5000
+ *   npm run bench:subscriptions -- --quick            50 streams × 10 tokens (smoke run)
+ *   npm run bench:subscriptions -- --tokens=20 --interval-ms=100 --users=100 --modes=direct,gateway
+ *   npm run bench:subscriptions -- --cpu-prof[=dir]   profile the gateway (.data/bench-profiles/… by default)
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { identityFor } from '@supergraph/testing';
+import { importInternalSigningKey, signInternalToken } from '@supergraph/platform';
+import { signUpUsers, startReplies, type PendingReply } from './chats.ts';
+import type { BenchChild } from './ipc.ts';
+import {
+  canPin,
+  coreBusyMs,
+  cpuMsOf,
+  startChild,
+  type GatewayReady,
+  type GatewayStats,
+  type StackReady,
+  type StackStats,
+} from './ipc.ts';
+import { StreamSet } from './streams.ts';
+import { nowMs } from './timed-responder.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../../..');
+const SELF = fileURLToPath(import.meta.url);
+const SERVER_CORE = 0;
+const CLIENT_CORE = 1;
+const PINNED_ENV = 'BENCH_SUBSCRIPTIONS_PINNED';
+type Mode = 'direct' | 'gateway';
+
+interface Options {
+  streams: number[];
+  tokens: number;
+  intervalMs: number;
+  users: number;
+  modes: Mode[];
+  cpuProfileDir: string | undefined;
+  pin: boolean;
+  args: string[];
+}
+
+function fail(message: string): never {
+  console.error(`[bench] ${message}`);
+  process.exit(1);
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = {
+    streams: [1000, 5000, 10000],
+    tokens: 20,
+    intervalMs: 100,
+    users: 100,
+    modes: ['direct', 'gateway'],
+    cpuProfileDir: undefined,
+    pin: true,
+    args: argv,
+  };
+  for (const arg of argv) {
+    const [flag, value] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
+    const positive = () => {
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed <= 0) fail(`${flag} needs a positive integer, got ${value}`);
+      return parsed;
+    };
+    if (flag === '--quick') Object.assign(options, { streams: [50], tokens: 10, users: 10 });
+    else if (flag === '--streams') {
+      const counts = (value ?? '').split(',').filter(Boolean).map(Number);
+      if (counts.length === 0 || counts.some((count) => !Number.isInteger(count) || count <= 0))
+        fail(`--streams needs positive integers, e.g. --streams=1000,5000; got ${value}`);
+      options.streams = counts;
+    } else if (flag === '--tokens') options.tokens = positive();
+    else if (flag === '--interval-ms') options.intervalMs = positive();
+    else if (flag === '--users') options.users = positive();
+    else if (flag === '--modes') {
+      const modes = (value ?? '').split(',').filter(Boolean);
+      if (modes.length === 0 || modes.some((mode) => mode !== 'direct' && mode !== 'gateway'))
+        fail(`--modes takes direct and/or gateway, got ${value}`);
+      options.modes = modes as Mode[];
+    } else if (flag === '--cpu-prof')
+      options.cpuProfileDir = value || path.join(REPO, '.data', 'bench-profiles', new Date().toISOString());
+    else if (flag === '--no-pin') options.pin = false;
+    else fail(`unknown option ${arg} (see the top of test/bench/subscriptions/bench.ts)`);
+  }
+  return options;
+}
+
+/** The soft open-file limit of processes started from here (children inherit it). */
+function openFileLimit(): number {
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((candidate) => candidate.startsWith('Max open files'));
+  const soft = line?.split(/\s{2,}/)[1];
+  return soft === undefined || soft === 'unlimited' ? Number.POSITIVE_INFINITY : Number(soft);
+}
+
+/**
+ * Why `streams` cannot run in `mode` under this file-descriptor limit, or
+ * undefined. Through the gateway, its process holds two sockets per stream
+ * (the client's and its own upstream one); the client and the subgraph hold one.
+ */
+function descriptorProblem(mode: Mode, streams: number, limit: number): string | undefined {
+  const slack = 200;
+  const busiest = mode === 'gateway' ? 2 * streams : streams;
+  if (busiest + slack <= limit) return undefined;
+  const who = mode === 'gateway' ? 'the gateway process (2 sockets per stream)' : 'the client and subgraph processes';
+  return (
+    `${streams} streams ${mode === 'gateway' ? 'through the gateway' : 'direct'} need about ${busiest + slack} ` +
+    `open files in ${who}, but \`ulimit -n\` is ${limit}: raise it (\`ulimit -n ${2 * (busiest + slack)}\`, ` +
+    `or LimitNOFILE / --ulimit nofile for a service or container) and rerun`
+  );
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+interface Row {
+  mode: Mode;
+  streams: number;
+  skipped?: string;
+  offeredPerSecond: number;
+  deliveredPerSecond: number;
+  delivered: number;
+  p50: number;
+  p99: number;
+  max: number;
+  failedStreams: number;
+  gatewayCpuPer1k: number | undefined;
+  stackCpuPer1k: number;
+  clientCpuPer1k: number;
+  rssPerIdleKb: number;
+  core0Busy: number;
+  setupSeconds: number;
+}
+
+function percentile(sorted: Float64Array, fraction: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
+}
+
+async function runRound(
+  mode: Mode,
+  streams: number,
+  options: Options,
+  context: { stack: BenchChild; gateway: BenchChild; gatewayUrl: string; directUrl: string; sign: Signer },
+): Promise<Row> {
+  const { stack, gateway } = context;
+  const tag = `${mode}-${streams}-${Date.now().toString(36)}`;
+  const setupStarted = Date.now();
+  console.log(`[bench] ${mode} × ${streams}: ${Math.min(streams, options.users)} users, ${streams} replies …`);
+  const users = await signUpUsers(context.gatewayUrl, Math.min(streams, options.users));
+  const replies = await startReplies(context.gatewayUrl, users, streams, tag);
+  const stackStats = () => stack.ask<StackStats>('stats', { tag });
+  const gatewayStats = () => gateway.ask<GatewayStats>('stats');
+  await until(
+    `${streams} replies waiting at the gate`,
+    async () => (await stackStats()).waiting === streams,
+    60_000 + streams * 20,
+  );
+  const setupSeconds = (Date.now() - setupStarted) / 1000;
+
+  const measured = mode === 'gateway' ? gatewayStats : stackStats;
+  const rssBefore = (await measured()).rssBytes;
+  const set = new StreamSet({
+    replies,
+    tokens: options.tokens,
+    url: (mode === 'gateway' ? context.gatewayUrl : context.directUrl).replace(/^http/, 'ws'),
+    connectionParams:
+      mode === 'gateway'
+        ? async (reply) => ({ authorization: `Bearer ${reply.user.accessToken}` })
+        : async (reply) => ({ internalToken: await context.sign(reply) }),
+  });
+  try {
+    console.log(`[bench] ${mode} × ${streams}: connecting …`);
+    await set.open();
+    await until(
+      `${streams} subscriptions open on the subgraph${mode === 'gateway' ? ' and the gateway' : ''}`,
+      async () =>
+        (await stackStats()).listeners === streams &&
+        (mode === 'direct' || (await gatewayStats()).openStreams === streams),
+      60_000 + streams * 10,
+    );
+    const rssAfter = (await measured()).rssBytes;
+
+    const cpu0 = { gateway: cpuMsOf(gateway.pid), stack: cpuMsOf(stack.pid), client: process.cpuUsage() };
+    const core0 = { busy: coreBusyMs(SERVER_CORE), at: Date.now() };
+    const openedAt = nowMs();
+    await stack.ask('open', { tag });
+    const expectedMs = options.tokens * options.intervalMs + options.intervalMs;
+    const inTime = await set.finished(120_000 + expectedMs + streams * options.tokens);
+    const core0Busy = (coreBusyMs(SERVER_CORE) - core0.busy) / (Date.now() - core0.at);
+    const cpu1 = { gateway: cpuMsOf(gateway.pid), stack: cpuMsOf(stack.pid), client: process.cpuUsage(cpu0.client) };
+    const results = set.results();
+    if (!inTime) console.log(`[bench] ${mode} × ${streams}: timed out waiting for the streams to end`);
+    for (const failure of results.failures) console.log(`[bench] ${mode} × ${streams}: stream failed: ${failure}`);
+    const sorted = Float64Array.from(results.latencies).sort();
+    const windowMs = results.lastReceivedAt - Math.min(openedAt, results.firstGeneratedAt);
+    const per1k = (ms: number) => (results.delivered > 0 ? (ms / results.delivered) * 1000 : Number.NaN);
+    return {
+      mode,
+      streams,
+      offeredPerSecond: (streams * 1000) / options.intervalMs,
+      deliveredPerSecond: windowMs > 0 ? (results.delivered / windowMs) * 1000 : 0,
+      delivered: results.delivered,
+      p50: percentile(sorted, 0.5),
+      p99: percentile(sorted, 0.99),
+      max: sorted.at(-1) ?? Number.NaN,
+      failedStreams: results.failedStreams,
+      gatewayCpuPer1k: mode === 'gateway' ? per1k(cpu1.gateway - cpu0.gateway) : undefined,
+      stackCpuPer1k: per1k(cpu1.stack - cpu0.stack),
+      clientCpuPer1k: per1k((cpu1.client.user + cpu1.client.system) / 1000),
+      rssPerIdleKb: (rssAfter - rssBefore) / streams / 1024,
+      core0Busy,
+      setupSeconds,
+    };
+  } finally {
+    await set.close();
+    // Nothing may leak into the next round: every stream closed on both servers, every reply finished.
+    await until(
+      'the servers to close every stream',
+      async () => {
+        const [s, g] = await Promise.all([stackStats(), gatewayStats()]);
+        return s.listeners === 0 && s.generating === 0 && g.openStreams === 0 && g.upstreamSockets === 0;
+      },
+      120_000,
+    );
+  }
+}
+
+type Signer = (reply: PendingReply) => Promise<string>;
+
+/** Internal tokens for direct clients, as the gateway would sign them; one per user reused for 20 s (they live 60). */
+async function directSigner(privateKeyPem: string): Promise<Signer> {
+  const key = await importInternalSigningKey(privateKeyPem);
+  const cache = new Map<string, { token: Promise<string>; at: number }>();
+  return (reply) => {
+    const cached = cache.get(reply.user.userId);
+    if (cached && Date.now() - cached.at < 20_000) return cached.token;
+    const token = signInternalToken(identityFor(reply.user.userId), 'conversation', key, 60);
+    cache.set(reply.user.userId, { token, at: Date.now() });
+    return token;
+  };
+}
+
+function formatMs(value: number): string {
+  if (!Number.isFinite(value)) return '–';
+  return value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(1)} ms`;
+}
+
+function printTable(rows: Row[], options: Options, meta: { embedded: StackReady['embedded']; pinned: boolean }) {
+  const commit = spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']).stdout?.toString().trim() ?? '?';
+  const dirty = spawnSync('git', ['-C', REPO, 'status', '--porcelain', '--', 'gateway', 'subgraphs', 'platform'])
+    .stdout?.toString()
+    .trim();
+  console.log(
+    `\nSubscriptions: replyStream over graphql-ws, ${options.tokens} tokens per stream, one every ` +
+      `${options.intervalMs} ms; one WebSocket per stream.\n` +
+      `${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus().length} cores ` +
+      `(${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg()[0]!.toFixed(1)} at the end, ` +
+      `commit ${commit}${dirty ? ' + uncommitted changes in gateway/, subgraphs/ or platform/' : ''}; ` +
+      `PostgreSQL ${meta.embedded.database ? 'embedded (PGlite)' : 'real'}, Redis ${meta.embedded.redis ? 'in-process stand-in' : 'real'}; ` +
+      (meta.pinned
+        ? `stack + gateway on core ${SERVER_CORE}, clients on core ${CLIENT_CORE}.\n`
+        : 'not pinned (no taskset, or --no-pin).\n'),
+  );
+  console.log(
+    '| mode | streams | offered tokens/s | delivered tokens/s | p50 | p99 | max | failed streams | gateway CPU per 1k tokens | stack CPU per 1k tokens | RSS per idle stream | core 0 busy | gateway / direct tokens/s |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const row of rows) {
+    if (row.skipped) {
+      console.log(`| ${row.mode} | ${row.streams} | skipped: ${row.skipped} |||||||||||`);
+      continue;
+    }
+    const direct = rows.find((other) => other.mode === 'direct' && other.streams === row.streams && !other.skipped);
+    const ratio =
+      row.mode === 'gateway' && direct ? (row.deliveredPerSecond / direct.deliveredPerSecond).toFixed(2) : '–';
+    console.log(
+      `| ${row.mode} | ${row.streams} | ${row.offeredPerSecond.toFixed(0)} | ${row.deliveredPerSecond.toFixed(0)} | ` +
+        `${formatMs(row.p50)} | ${formatMs(row.p99)} | ${formatMs(row.max)} | ${row.failedStreams} | ` +
+        `${row.gatewayCpuPer1k === undefined ? '–' : `${row.gatewayCpuPer1k.toFixed(0)} ms`} | ` +
+        `${row.stackCpuPer1k.toFixed(0)} ms | ${row.rssPerIdleKb.toFixed(1)} KB (${row.mode === 'gateway' ? 'gateway' : 'stack'}) | ` +
+        `${(row.core0Busy * 100).toFixed(0)} % | ${ratio} |`,
+    );
+  }
+  console.log(
+    `\nClient CPU per 1k tokens: ${rows
+      .filter((row) => !row.skipped)
+      .map((row) => `${row.mode} × ${row.streams} ${row.clientCpuPer1k.toFixed(0)} ms`)
+      .join(', ')}; setup (users, conversations, messages): ${rows
+      .filter((row) => !row.skipped)
+      .map((row) => `${row.mode} × ${row.streams} ${row.setupSeconds.toFixed(0)} s`)
+      .join(', ')}.`,
+  );
+  console.log(
+    'Aims (reported, not asserted): gateway ≥ 0.5 × direct tokens/s, p99 < 100 ms at 1000 streams, < 30 KB RSS per idle stream.',
+  );
+  console.log(`rerun: npm run bench:subscriptions --${options.args.length ? ` ${options.args.join(' ')}` : ''}`);
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  // Once re-run under taskset this process sees one core: the parent already decided.
+  const pinned = process.env[PINNED_ENV] === '1' || (options.pin && canPin() && os.availableParallelism() >= 2);
+  if (pinned && process.env[PINNED_ENV] !== '1') {
+    // Re-run this process on the clients' core; the children pin themselves to the servers'.
+    const result = spawnSync('taskset', ['-c', String(CLIENT_CORE), process.execPath, SELF, ...options.args], {
+      stdio: 'inherit',
+      env: { ...process.env, [PINNED_ENV]: '1' },
+    });
+    process.exit(result.status ?? 1);
+  }
+  if (!pinned) console.log('[bench] not pinning processes to cores (needs taskset and 2 cores); numbers are noisier');
+  const limit = openFileLimit();
+  const core = pinned ? SERVER_CORE : undefined;
+  const env = { BENCH_TOKENS: String(options.tokens), BENCH_INTERVAL_MS: String(options.intervalMs) };
+
+  const { child: stack, ready } = await startChild<StackReady>('stack', path.join(HERE, 'server.ts'), { core, env });
+  let gateway: BenchChild | undefined;
+  const rows: Row[] = [];
+  try {
+    const started = await startChild<GatewayReady>('gateway', path.join(HERE, 'gateway.ts'), {
+      core,
+      nodeArgs: options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
+      env: {
+        BENCH_GATEWAY_CONFIG: JSON.stringify({
+          subgraphUrls: ready.subgraphUrls,
+          privateKeyPem: ready.privateKeyPem,
+          issuer: ready.issuer,
+          audience: ready.audience,
+        }),
+      },
+    });
+    gateway = started.child;
+    const context = {
+      stack,
+      gateway,
+      gatewayUrl: started.ready.url,
+      directUrl: ready.subgraphUrls['conversation']!,
+      sign: await directSigner(ready.privateKeyPem),
+    };
+    for (const streams of options.streams) {
+      for (const mode of options.modes) {
+        const problem = descriptorProblem(mode, streams, limit);
+        if (problem) {
+          console.log(`[bench] ${problem}`);
+          rows.push({ mode, streams, skipped: `ulimit -n ${limit}` } as Row);
+          continue;
+        }
+        rows.push(await runRound(mode, streams, options, context));
+      }
+    }
+  } finally {
+    await gateway?.stop();
+    await stack.stop();
+  }
+  printTable(rows, options, { embedded: ready.embedded, pinned });
+  if (options.cpuProfileDir)
+    console.log(
+      `gateway profile in ${options.cpuProfileDir}: node test/bench/federation/profile-summary.mts <file>.cpuprofile 30`,
+    );
+}
+
+await main();
