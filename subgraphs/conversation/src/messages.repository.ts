@@ -95,6 +95,20 @@ export async function saveProgress(
   return result.numUpdatedRows > 0n;
 }
 
+/** Stores what a streaming reply cites, before its first delta, so every event (and late joiner) sees them. */
+export async function saveCitations(
+  db: Kysely<ConversationDb>,
+  id: string,
+  cited: { citations: string[]; recordCitations: string[] },
+): Promise<void> {
+  await db
+    .updateTable('messages')
+    .set({ citations: cited.citations, record_citations: cited.recordCitations })
+    .where('id', '=', id)
+    .where('status', '=', 'STREAMING')
+    .execute();
+}
+
 export interface FinishedReply {
   status: 'COMPLETE' | 'FAILED';
   content: string;

@@ -128,11 +128,30 @@ describe('replyStream', () => {
     await eventually(async () => (harness.app.hub.listenerCount === 0 ? true : undefined));
   });
 
-  it('answers a finished reply with its final event at once and ends', async () => {
+  it('replays a finished reply from its stored stream, the same DELTAs a live subscriber saw, then COMPLETE', async () => {
     openGate();
     const user = userIdentity();
     const { reply } = await send(user, await setUp(user));
     await harness.app.engine.idle();
+    const events = await take(await open(REPLY_STREAM, { id: reply.id }, user), 'replyStream', () => false);
+    expect(events.map((event) => [event.kind, event.sequence, event.delta])).toEqual([
+      ...TOKENS.map((token, index) => ['DELTA', index + 1, token]),
+      ['COMPLETE', TOKENS.length + 1, null],
+    ]);
+    expect(events.at(-1)?.message).toEqual({
+      id: reply.id,
+      status: 'COMPLETE',
+      content: TOKENS.join(''),
+      failureReason: null,
+    });
+  });
+
+  it('answers a finished reply whose stored stream expired with its final event at once and ends', async () => {
+    openGate();
+    const user = userIdentity();
+    const { reply } = await send(user, await setUp(user));
+    await harness.app.engine.idle();
+    await harness.app.redis.del(harness.app.streams.list(reply.id));
     const events = await take(await open(REPLY_STREAM, { id: reply.id }, user), 'replyStream', () => false);
     expect(events).toEqual([
       {

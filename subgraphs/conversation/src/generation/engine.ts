@@ -3,7 +3,7 @@ import { isUuid } from '@supergraph/kit';
 import type { Redis } from '@supergraph/platform';
 import type { ConversationDb, DroidRow, MessageRow, ProviderKind } from '../conversation.table.ts';
 import { requestGrant, type Grant } from '../grants.ts';
-import { finishReply, listTurnsBefore, renewLease, saveProgress } from '../messages.repository.ts';
+import { finishReply, listTurnsBefore, renewLease, saveCitations, saveProgress } from '../messages.repository.ts';
 import type { Passage, Responder, ResponderRequest } from '../responders/responder.ts';
 import { ResponderError } from '../responders/responder.ts';
 import { ResponseCache, splitIntoDeltas } from '../response-cache.ts';
@@ -127,6 +127,7 @@ export class ReplyEngine {
     try {
       const grant = await this.#grant(job, signal);
       passages = grant ? await this.#retrieve(job, grant, signal) : [];
+      if (passages.length > 0) await saveCitations(options.db, reply.id, citationsOf(passages));
       const history = await listTurnsBefore(options.db, reply.conversation_id, job.message.position, HISTORY_TURNS);
       const request: ResponderRequest = {
         droid: {

@@ -43,6 +43,11 @@ class ReplyView {
       return { kind: event.kind, sequence: event.sequence, delta: null, message };
     }
     if (event.kind !== 'DELTA' || event.sequence <= this.lastSequence) return null;
+    if (event.sequence === 1) {
+      // Citations are stored just before the first delta: a view read earlier learns them here.
+      const row = await findMessage(sources.db, event.messageId);
+      if (row) this.base = toMessage(row);
+    }
     this.lastSequence = event.sequence;
     this.content += event.delta ?? '';
     return {
@@ -102,10 +107,19 @@ async function followChannel<TPayload>(
   return queue;
 }
 
+/** True when `events` are DELTAs 1..n then the final event n+1: nothing missing to replay. */
+function isWholeStream(events: readonly StreamEvent[]): boolean {
+  return events.every(
+    (event, index) => event.sequence === index + 1 && isFinal(event) === (index === events.length - 1),
+  );
+}
+
 /**
  * `replyStream`: the reply's DELTAs from 1, then its COMPLETE or FAILED, then
- * the end. A reply already finished answers its final event at once. The
- * caller has checked that the message is the subscriber's.
+ * the end. A reply already finished replays its stored stream (kept an hour
+ * in Redis), or, once that has expired (or the sweeper failed it), answers
+ * its final event at once. The caller has checked that the message is the
+ * subscriber's.
  */
 export async function followReply<TPayload>(
   sources: StreamSources,
@@ -127,8 +141,14 @@ export async function followReply<TPayload>(
       const row = await findMessage(sources.db, messageId);
       if (!row) return queue.end();
       const stored = await readStoredEvents(sources.redis, sources.keys, messageId);
+      const final = stored.find(isFinal);
+      if (row.status !== 'STREAMING' && final && isWholeStream(stored)) {
+        // Finished, and its whole stream is still in Redis (an hour): the same DELTAs a live subscriber saw, then the end.
+        view = new ReplyView(toMessage(row), 0);
+        for (const event of stored) await emit(event, queue);
+        return;
+      }
       if (row.status !== 'STREAMING') {
-        const final = stored.find(isFinal);
         queue.push({
           kind: row.status === 'FAILED' ? 'FAILED' : 'COMPLETE',
           sequence: final?.sequence ?? row.delta_count + 1,
