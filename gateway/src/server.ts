@@ -302,6 +302,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     formatError: formatGatewayError,
     fieldSuggestions: options.fieldSuggestions ?? !production,
     enabled: options.subscriptions ?? true,
+    revocations: options.revocations,
   });
 
   const cors = createCors(corsOrigins);

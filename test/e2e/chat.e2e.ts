@@ -256,6 +256,46 @@ describe('subscriptions refuse what a query would refuse', () => {
   });
 });
 
+describe('revocation reaches open streams', () => {
+  it('logoutEverywhere ends an open conversationEvents stream with UNAUTHENTICATED within seconds', async () => {
+    const user = await stack.signUp('revoked');
+    const { createDroid } = await asUser(
+      user.accessToken,
+      'mutation ($input: CreateDroidInput!) { createDroid(input: $input) { id } }',
+      { input: { name: 'r' } },
+    );
+    const { startConversation } = await asUser(
+      user.accessToken,
+      'mutation ($droidId: ID!) { startConversation(droidId: $droidId) { id } }',
+      { droidId: createDroid.id },
+    );
+    const client = createWsClient({
+      url: stack.gateway.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${user.accessToken}` },
+      retryAttempts: 0,
+    });
+    try {
+      const results: ExecutionResultShape[] = [];
+      const followed = (async () => {
+        for await (const result of client.iterate({
+          query: 'subscription ($id: ID!) { conversationEvents(conversationId: $id) { kind } }',
+          variables: { id: startConversation.id },
+        }))
+          results.push(result as ExecutionResultShape);
+      })();
+      await waitFor(() => stack.gateway.subscriptions.openStreams() > 0);
+      const before = stack.gateway.subscriptions.openStreams();
+      await asUser(user.accessToken, 'mutation { logoutEverywhere }');
+      await followed;
+      expect(results.at(-1)?.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+      expect(stack.gateway.subscriptions.openStreams()).toBe(before - 1);
+    } finally {
+      await client.dispose();
+    }
+  });
+});
+
 describe('an OpenAI-compatible droid', () => {
   it("streams from the provider with the user's own key, stored encrypted in auth", async () => {
     const user = await stack.signUp('openai');

@@ -17,7 +17,7 @@ import {
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values.js';
 import { LRUCache } from 'lru-cache';
-import { HttpError, type Identity } from '@supergraph/platform';
+import { HttpError, type Identity, type RevocationList } from '@supergraph/platform';
 import { supergraphForQueryPlanner } from '../access-control.ts';
 import type { InternalTokenCache } from '../internal-token-cache.ts';
 import type { PersistedDocuments } from '../persisted-documents.ts';
@@ -59,6 +59,16 @@ export interface SubscriptionCoreOptions {
   enabled?: boolean;
   /** Prepared (validated, planned) operations kept, by text and name. Default 500. */
   planCacheSize?: number;
+  /**
+   * Revocations auth publishes: an open stream whose user or session is
+   * revoked after it opened (logout, logoutEverywhere, password change,
+   * deactivation, role or tier change, an API key revoked) ends with
+   * `UNAUTHENTICATED` within `revocationCheckMs`, as a new request with the
+   * same credential would be refused.
+   */
+  revocations?: RevocationList | undefined;
+  /** How often open streams are checked against `revocations`. Default 1,000 ms. */
+  revocationCheckMs?: number;
 }
 
 /** The gateway's subscription core, with the upstream socket count tests prove leaks with. */
@@ -96,6 +106,22 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
   const documents = new LRUCache<string, DocumentNode | GraphQLError>({ max: options.planCacheSize ?? 500 });
   const upstreams = createUpstreams();
   const streams = new Set<EventStream>();
+  /** When each open stream opened and for whom: what the revocation check compares against. */
+  const openedFor = new Map<EventStream, { openedAt: number; identity: Identity }>();
+  let revocationTimer: NodeJS.Timeout | undefined;
+  const endRevokedStreams = () => {
+    const revocations = options.revocations;
+    if (!revocations) return;
+    for (const [stream, { openedAt, identity }] of openedFor) {
+      if (identity.userId === null) continue;
+      const isRevoked =
+        (revocations.revokedBefore('user', identity.userId) ?? 0) > openedAt ||
+        (identity.sessionId !== undefined &&
+          (revocations.revokedBefore('session', identity.sessionId) ?? 0) > openedAt) ||
+        (identity.via === 'api_key' && revocations.learnedAt('api-keys', identity.userId) > openedAt);
+      if (isRevoked) stream.end(refusal('UNAUTHENTICATED', 'The credential of this subscription was revoked'));
+    }
+  };
   let closed = false;
 
   function parseDocument(query: string): DocumentNode | GraphQLError {
@@ -291,11 +317,21 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
     const onAbort = () => stream.end();
     const stream: EventStream = new EventStream(() => {
       streams.delete(stream);
+      openedFor.delete(stream);
+      if (openedFor.size === 0) {
+        clearInterval(revocationTimer);
+        revocationTimer = undefined;
+      }
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       void upstream.close();
     });
     streams.add(stream);
+    if (options.revocations) {
+      openedFor.set(stream, { openedAt: Date.now(), identity: session.identity });
+      revocationTimer ??= setInterval(endRevokedStreams, options.revocationCheckMs ?? 1_000);
+      revocationTimer.unref();
+    }
     signal.addEventListener('abort', onAbort, { once: true });
     const expiresAt = session.credentialExpiresAt;
     if (expiresAt !== undefined) {
