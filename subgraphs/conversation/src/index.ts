@@ -22,8 +22,11 @@ export type { ConversationApp, ConversationDeps, ConversationSettings, RunningCo
 const httpUrl = z.url().refine((value) => /^https?:\/\//i.test(value), 'must be an http or https URL');
 
 const conversationEnv = z.object({
-  CONVERSATION_GATEWAY_URL: httpUrl.default(DEFAULT_CONVERSATION_SETTINGS.gatewayUrl),
-  CONVERSATION_AUTH_URL: httpUrl.default(DEFAULT_CONVERSATION_SETTINGS.authUrl),
+  CONVERSATION_GATEWAY_URL: httpUrl.optional(),
+  CONVERSATION_AUTH_URL: httpUrl.optional(),
+  // The launcher's ports: where `npm start` (or one host) puts the gateway and auth when the URLs are unset.
+  GATEWAY_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  AUTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   CONVERSATION_OPENAI_DEFAULT_KEY: z
     .string()
     .optional()
@@ -35,7 +38,7 @@ const conversationEnv = z.object({
     .max(600)
     .default(DEFAULT_CONVERSATION_SETTINGS.leaseSeconds),
   CONVERSATION_SWEEP_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
-  CONVERSATION_TOKEN_DELAY_MS: z.coerce.number().int().min(0).max(1000).default(0),
+  CONVERSATION_TOKEN_DELAY_MS: z.coerce.number().int().min(0).max(1000).optional(),
 });
 
 /** The conversation subgraph: droids, conversations, messages and their streamed replies. */
@@ -50,16 +53,23 @@ export const conversation = defineSubgraph<Partial<ConversationSettings>>({
   configure: (env, { production }) => {
     const { data, problems } = checkEnv(conversationEnv, env);
     if (!data) return { problems };
-    if (production && data.CONVERSATION_TOKEN_DELAY_MS > 0)
+    if (production && (data.CONVERSATION_TOKEN_DELAY_MS ?? 0) > 0)
       return { problems: ['CONVERSATION_TOKEN_DELAY_MS: a development setting, not allowed in production'] };
     return {
       config: {
-        gatewayUrl: data.CONVERSATION_GATEWAY_URL,
-        authUrl: data.CONVERSATION_AUTH_URL,
+        gatewayUrl:
+          data.CONVERSATION_GATEWAY_URL ??
+          (data.GATEWAY_PORT
+            ? `http://127.0.0.1:${data.GATEWAY_PORT}/graphql`
+            : DEFAULT_CONVERSATION_SETTINGS.gatewayUrl),
+        authUrl:
+          data.CONVERSATION_AUTH_URL ??
+          (data.AUTH_PORT ? `http://127.0.0.1:${data.AUTH_PORT}` : DEFAULT_CONVERSATION_SETTINGS.authUrl),
         openaiDefaultKey: data.CONVERSATION_OPENAI_DEFAULT_KEY,
         leaseSeconds: data.CONVERSATION_LEASE_SECONDS,
         sweepIntervalMs: data.CONVERSATION_SWEEP_SECONDS * 1000,
-        tokenDelayMs: data.CONVERSATION_TOKEN_DELAY_MS,
+        // Development paces the grounded responder so a person sees the reply stream; production never waits.
+        tokenDelayMs: data.CONVERSATION_TOKEN_DELAY_MS ?? (production ? 0 : 15),
       },
     };
   },
