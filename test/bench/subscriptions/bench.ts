@@ -61,6 +61,8 @@ interface Options {
   tokens: number;
   intervalMs: number;
   users: number;
+  perConnection: number;
+  gatewayCore: number;
   modes: Mode[];
   cpuProfileDir: string | undefined;
   pin: boolean;
@@ -75,9 +77,11 @@ function fail(message: string): never {
 function parseOptions(argv: string[]): Options {
   const options: Options = {
     streams: [1000, 5000, 10000],
-    tokens: 20,
-    intervalMs: 100,
+    tokens: 10,
+    intervalMs: 1000,
     users: 100,
+    perConnection: 1,
+    gatewayCore: CLIENT_CORE,
     modes: ['direct', 'gateway'],
     cpuProfileDir: undefined,
     pin: true,
@@ -99,7 +103,11 @@ function parseOptions(argv: string[]): Options {
     } else if (flag === '--tokens') options.tokens = positive();
     else if (flag === '--interval-ms') options.intervalMs = positive();
     else if (flag === '--users') options.users = positive();
-    else if (flag === '--modes') {
+    else if (flag === '--per-connection') options.perConnection = positive();
+    else if (flag === '--gateway-core') {
+      if (value !== '0' && value !== '1') fail(`--gateway-core takes 0 (with the stack) or 1 (with the clients)`);
+      options.gatewayCore = Number(value);
+    } else if (flag === '--modes') {
       const modes = (value ?? '').split(',').filter(Boolean);
       if (modes.length === 0 || modes.some((mode) => mode !== 'direct' && mode !== 'gateway'))
         fail(`--modes takes direct and/or gateway, got ${value}`);
@@ -126,15 +134,19 @@ function openFileLimit(): number {
  * undefined. Through the gateway, its process holds two sockets per stream
  * (the client's and its own upstream one); the client and the subgraph hold one.
  */
-function descriptorProblem(mode: Mode, streams: number, limit: number): string | undefined {
+function descriptorProblem(mode: Mode, streams: number, perConnection: number, limit: number): string | undefined {
   const slack = 200;
-  const busiest = mode === 'gateway' ? 2 * streams : streams;
+  const sockets = Math.ceil(streams / perConnection);
+  const busiest = mode === 'gateway' ? sockets + streams : streams;
   if (busiest + slack <= limit) return undefined;
-  const who = mode === 'gateway' ? 'the gateway process (2 sockets per stream)' : 'the client and subgraph processes';
+  const who =
+    mode === 'gateway'
+      ? 'the gateway process (a client socket per connection, an upstream socket per stream)'
+      : 'the subgraph process';
   return (
     `${streams} streams ${mode === 'gateway' ? 'through the gateway' : 'direct'} need about ${busiest + slack} ` +
     `open files in ${who}, but \`ulimit -n\` is ${limit}: raise it (\`ulimit -n ${2 * (busiest + slack)}\`, ` +
-    `or LimitNOFILE / --ulimit nofile for a service or container) and rerun`
+    `or LimitNOFILE / --ulimit nofile for a service or container) and rerun, or multiplex with --per-connection=2`
   );
 }
 
@@ -162,6 +174,9 @@ interface Row {
   clientCpuPer1k: number;
   rssPerIdleKb: number;
   core0Busy: number;
+  core1Busy: number;
+  /** CPU of processes other than the bench's (other work on this machine), in cores. */
+  othersBusy: number;
   setupSeconds: number;
 }
 
@@ -196,6 +211,7 @@ async function runRound(
   const set = new StreamSet({
     replies,
     tokens: options.tokens,
+    perConnection: options.perConnection,
     url: (mode === 'gateway' ? context.gatewayUrl : context.directUrl).replace(/^http/, 'ws'),
     connectionParams:
       mode === 'gateway'
@@ -215,12 +231,16 @@ async function runRound(
     const rssAfter = (await measured()).rssBytes;
 
     const cpu0 = { gateway: cpuMsOf(gateway.pid), stack: cpuMsOf(stack.pid), client: process.cpuUsage() };
-    const core0 = { busy: coreBusyMs(SERVER_CORE), at: Date.now() };
+    const cores0 = { busy: [coreBusyMs(0), coreBusyMs(1)], at: Date.now() };
     const openedAt = nowMs();
     await stack.ask('open', { tag });
     const expectedMs = options.tokens * options.intervalMs + options.intervalMs;
     const inTime = await set.finished(120_000 + expectedMs + streams * options.tokens);
-    const core0Busy = (coreBusyMs(SERVER_CORE) - core0.busy) / (Date.now() - core0.at);
+    const elapsed = Date.now() - cores0.at;
+    const [core0Busy, core1Busy] = [0, 1].map((core) => (coreBusyMs(core) - cores0.busy[core]!) / elapsed) as [
+      number,
+      number,
+    ];
     const cpu1 = { gateway: cpuMsOf(gateway.pid), stack: cpuMsOf(stack.pid), client: process.cpuUsage(cpu0.client) };
     const results = set.results();
     if (!inTime) console.log(`[bench] ${mode} × ${streams}: timed out waiting for the streams to end`);
@@ -243,6 +263,12 @@ async function runRound(
       clientCpuPer1k: per1k((cpu1.client.user + cpu1.client.system) / 1000),
       rssPerIdleKb: (rssAfter - rssBefore) / streams / 1024,
       core0Busy,
+      core1Busy,
+      othersBusy:
+        core0Busy +
+        core1Busy -
+        (cpu1.gateway - cpu0.gateway + cpu1.stack - cpu0.stack + (cpu1.client.user + cpu1.client.system) / 1000) /
+          elapsed,
       setupSeconds,
     };
   } finally {
@@ -286,22 +312,22 @@ function printTable(rows: Row[], options: Options, meta: { embedded: StackReady[
     .trim();
   console.log(
     `\nSubscriptions: replyStream over graphql-ws, ${options.tokens} tokens per stream, one every ` +
-      `${options.intervalMs} ms; one WebSocket per stream.\n` +
+      `${options.intervalMs} ms; ${options.perConnection === 1 ? 'one WebSocket per stream' : `up to ${options.perConnection} streams per WebSocket`}.\n` +
       `${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus().length} cores ` +
       `(${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg()[0]!.toFixed(1)} at the end, ` +
       `commit ${commit}${dirty ? ' + uncommitted changes in gateway/, subgraphs/ or platform/' : ''}; ` +
       `PostgreSQL ${meta.embedded.database ? 'embedded (PGlite)' : 'real'}, Redis ${meta.embedded.redis ? 'in-process stand-in' : 'real'}; ` +
       (meta.pinned
-        ? `stack + gateway on core ${SERVER_CORE}, clients on core ${CLIENT_CORE}.\n`
+        ? `stack on core ${SERVER_CORE}, gateway on core ${options.gatewayCore}, clients on core ${CLIENT_CORE}.\n`
         : 'not pinned (no taskset, or --no-pin).\n'),
   );
   console.log(
-    '| mode | streams | offered tokens/s | delivered tokens/s | p50 | p99 | max | failed streams | gateway CPU per 1k tokens | stack CPU per 1k tokens | RSS per idle stream | core 0 busy | gateway / direct tokens/s |',
+    '| mode | streams | offered tokens/s | delivered tokens/s | p50 | p99 | max | failed streams | gateway CPU per 1k tokens | stack CPU per 1k tokens | RSS per idle stream | core 0 / core 1 busy | other processes | gateway / direct tokens/s |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) {
     if (row.skipped) {
-      console.log(`| ${row.mode} | ${row.streams} | skipped: ${row.skipped} |||||||||||`);
+      console.log(`| ${row.mode} | ${row.streams} | skipped: ${row.skipped} ||||||||||||`);
       continue;
     }
     const direct = rows.find((other) => other.mode === 'direct' && other.streams === row.streams && !other.skipped);
@@ -312,7 +338,8 @@ function printTable(rows: Row[], options: Options, meta: { embedded: StackReady[
         `${formatMs(row.p50)} | ${formatMs(row.p99)} | ${formatMs(row.max)} | ${row.failedStreams} | ` +
         `${row.gatewayCpuPer1k === undefined ? '–' : `${row.gatewayCpuPer1k.toFixed(0)} ms`} | ` +
         `${row.stackCpuPer1k.toFixed(0)} ms | ${row.rssPerIdleKb.toFixed(1)} KB (${row.mode === 'gateway' ? 'gateway' : 'stack'}) | ` +
-        `${(row.core0Busy * 100).toFixed(0)} % | ${ratio} |`,
+        `${(row.core0Busy * 100).toFixed(0)} % / ${(row.core1Busy * 100).toFixed(0)} % | ` +
+        `${(row.othersBusy * 100).toFixed(0)} % of a core | ${ratio} |`,
     );
   }
   console.log(
@@ -352,7 +379,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     const started = await startChild<GatewayReady>('gateway', path.join(HERE, 'gateway.ts'), {
-      core,
+      core: pinned ? options.gatewayCore : undefined,
       nodeArgs: options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
       env: {
         BENCH_GATEWAY_CONFIG: JSON.stringify({
@@ -373,7 +400,7 @@ async function main(): Promise<void> {
     };
     for (const streams of options.streams) {
       for (const mode of options.modes) {
-        const problem = descriptorProblem(mode, streams, limit);
+        const problem = descriptorProblem(mode, streams, options.perConnection, limit);
         if (problem) {
           console.log(`[bench] ${problem}`);
           rows.push({ mode, streams, skipped: `ulimit -n ${limit}` } as Row);

@@ -44,18 +44,22 @@ export class StreamSet {
   #lastReceivedAt = 0;
   readonly #replies: readonly PendingReply[];
   readonly #tokens: number;
+  readonly #perConnection: number;
   readonly #url: string;
   readonly #connectionParams: (reply: PendingReply) => Promise<Record<string, unknown>>;
 
   constructor(options: {
     replies: readonly PendingReply[];
     tokens: number;
+    /** Streams sharing one WebSocket (one user's only: the credential is the connection's). Default 1. */
+    perConnection?: number;
     /** ws:// URL of the gateway's or the subgraph's /graphql. */
     url: string;
     connectionParams: (reply: PendingReply) => Promise<Record<string, unknown>>;
   }) {
     this.#replies = options.replies;
     this.#tokens = options.tokens;
+    this.#perConnection = options.perConnection ?? 1;
     this.#url = options.url;
     this.#connectionParams = options.connectionParams;
     this.#latencies = new Float64Array(options.replies.length * options.tokens);
@@ -63,7 +67,17 @@ export class StreamSet {
 
   /** Opens every stream (at most `concurrency` handshakes at once); resolves once each socket is acknowledged. */
   async open(concurrency = 200): Promise<void> {
-    await inPool(this.#replies.length, concurrency, (index) => this.#openOne(this.#replies[index]!));
+    const byUser = new Map<string, PendingReply[]>();
+    for (const reply of this.#replies) {
+      const list = byUser.get(reply.user.userId) ?? [];
+      list.push(reply);
+      byUser.set(reply.user.userId, list);
+    }
+    const groups: PendingReply[][] = [];
+    for (const list of byUser.values())
+      for (let start = 0; start < list.length; start += this.#perConnection)
+        groups.push(list.slice(start, start + this.#perConnection));
+    await inPool(groups.length, concurrency, (index) => this.#openConnection(groups[index]!));
   }
 
   #fail(reason: string): void {
@@ -71,7 +85,7 @@ export class StreamSet {
     if (this.#failures.length < 5) this.#failures.push(reason);
   }
 
-  #openOne(reply: PendingReply): Promise<void> {
+  #openConnection(group: readonly PendingReply[]): Promise<void> {
     let acknowledged: () => void = () => {};
     let refused: (error: Error) => void = () => {};
     const connected = new Promise<void>((resolve, reject) => {
@@ -83,13 +97,18 @@ export class StreamSet {
       webSocketImpl: WebSocket,
       lazy: true,
       retryAttempts: 0,
-      connectionParams: () => this.#connectionParams(reply),
+      connectionParams: () => this.#connectionParams(group[0]!),
       on: {
         connected: () => acknowledged(),
         closed: (event) => refused(new Error(`closed before acknowledged: ${describeClose(event)}`)),
       },
     });
     this.#clients.push(client);
+    for (const reply of group) this.#follow(client, reply);
+    return connected;
+  }
+
+  #follow(client: Client, reply: PendingReply): void {
     let expected = 1;
     let finished = false;
     this.#done.push(
@@ -127,7 +146,6 @@ export class StreamSet {
         );
       }),
     );
-    return connected;
   }
 
   /** Resolves once every stream ended, or after `timeoutMs` (streams still open then count as failed). */
