@@ -6,9 +6,12 @@
  *
  * Processes: the stack (`server.ts`: every subgraph on a fresh database,
  * real PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set, embedded
- * otherwise; rate limits off) and the measured gateway (`gateway.ts`, alone
- * in its process so its CPU and RSS are its own) share core 0; this process,
- * the clients, runs on core 1 (`taskset`). The conversation subgraph answers
+ * otherwise; rate limits off) on core 0; the measured gateway (`gateway.ts`,
+ * alone in its process so its CPU and RSS are its own) and this process, the
+ * clients, on core 1 (`taskset`; `--gateway-core=0` puts the gateway beside
+ * the stack instead). The clients cost about a third of the gateway's CPU
+ * per token, and the stack saturates its core first: on core 0 the gateway
+ * would take its CPU from the subgraph it is compared with. The conversation subgraph answers
  * with a timed responder: `--tokens` tokens per reply, one every
  * `--interval-ms`, each carrying its generation time, so token latency
  * (generation → client receipt) needs no clock correction.
@@ -23,7 +26,8 @@
  *   npm run bench:subscriptions                       N = 1000, 5000, 10000
  *   npm run bench:subscriptions -- --streams=1000,5000
  *   npm run bench:subscriptions -- --quick            50 streams × 10 tokens (smoke run)
- *   npm run bench:subscriptions -- --tokens=20 --interval-ms=100 --users=100 --modes=direct,gateway
+ *   npm run bench:subscriptions -- --tokens=10 --interval-ms=1000 --users=100 --modes=direct,gateway
+ *   npm run bench:subscriptions -- --streams=10000 --per-connection=2   two streams (one user's) per WebSocket
  *   npm run bench:subscriptions -- --cpu-prof[=dir]   profile the gateway (.data/bench-profiles/… by default)
  */
 import { spawnSync } from 'node:child_process';
@@ -274,13 +278,19 @@ async function runRound(
   } finally {
     await set.close();
     // Nothing may leak into the next round: every stream closed on both servers, every reply finished.
+    let left = '';
     await until(
       'the servers to close every stream',
       async () => {
         const [s, g] = await Promise.all([stackStats(), gatewayStats()]);
+        left = `${s.listeners} hub listeners, ${s.generating} replies generating, ${g.openStreams} gateway streams, ${g.upstreamSockets} upstream sockets`;
         return s.listeners === 0 && s.generating === 0 && g.openStreams === 0 && g.upstreamSockets === 0;
       },
-      120_000,
+      300_000,
+    ).catch(() =>
+      console.log(
+        `[bench] ${mode} × ${streams}: not drained after 300 s (${left}); later rounds share the machine with it`,
+      ),
     );
   }
 }
@@ -406,7 +416,13 @@ async function main(): Promise<void> {
           rows.push({ mode, streams, skipped: `ulimit -n ${limit}` } as Row);
           continue;
         }
-        rows.push(await runRound(mode, streams, options, context));
+        const row = await runRound(mode, streams, options, context);
+        rows.push(row);
+        // A line per round as it ends, so a long run that is cut short still reports what it measured.
+        console.log(
+          `[bench] ${mode} × ${streams}: ${row.deliveredPerSecond.toFixed(0)} tokens/s, p50 ${formatMs(row.p50)}, ` +
+            `p99 ${formatMs(row.p99)}, ${row.failedStreams} failed streams, ${row.rssPerIdleKb.toFixed(1)} KB per idle stream`,
+        );
       }
     }
   } finally {
