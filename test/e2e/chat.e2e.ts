@@ -287,7 +287,11 @@ describe('revocation reaches open streams', () => {
       await waitFor(() => stack.gateway.subscriptions.openStreams() > 0);
       const before = stack.gateway.subscriptions.openStreams();
       await asUser(user.accessToken, 'mutation { logoutEverywhere }');
-      await followed;
+      // Within seconds (the core checks every second); a generous bound so a survivor fails fast.
+      await Promise.race([
+        followed,
+        new Promise((_, reject) => setTimeout(() => reject(new Error('the stream outlived the revocation')), 15_000)),
+      ]);
       expect(results.at(-1)?.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
       expect(stack.gateway.subscriptions.openStreams()).toBe(before - 1);
     } finally {
