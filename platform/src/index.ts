@@ -11,3 +11,4 @@ export * from './shutdown.ts';
 export * from './repo.ts';
 export * from './revocations.ts';
 export * from './deadline.ts';
+export * from './metrics.ts';
