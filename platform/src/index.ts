@@ -12,3 +12,6 @@ export * from './repo.ts';
 export * from './revocations.ts';
 export * from './deadline.ts';
 export * from './metrics.ts';
+export * from './settings.ts';
+export * from './audit.ts';
+export * from './usage.ts';
