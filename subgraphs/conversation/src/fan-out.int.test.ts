@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { deadUrl, subgraphClient } from '@supergraph/testing';
+import { deadUrl, forkServer, subgraphClient, type ForkedServer } from '@supergraph/testing';
 import { eventually, startHarness, userIdentity, type ConversationHarness } from './testing/harness.ts';
 
 const crossProcess = Boolean(process.env['REDIS_URL'] && process.env['DATABASE_URL']);
@@ -106,35 +105,6 @@ describe.skipIf(!crossProcess)('fan-out across instances (needs REDIS_URL and DA
   });
 });
 
-async function forkSubgraph(config: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
-  const script = fileURLToPath(new URL('./testing/child-subgraph.ts', import.meta.url));
-  const child: ChildProcess = spawn(process.execPath, [script], {
-    env: { ...process.env, CONVERSATION_CHILD_CONFIG: JSON.stringify(config) },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error('child subgraph did not start within 30 s')), 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      const line = buffer.split('\n').find((candidate) => candidate.startsWith('{"url"'));
-      if (line) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { url: string }).url);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`child subgraph exited with ${code}`));
-    });
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+function forkSubgraph(config: Record<string, string>): Promise<ForkedServer> {
+  return forkServer(fileURLToPath(new URL('./testing/child-subgraph.ts', import.meta.url)), config);
 }
