@@ -65,6 +65,26 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** A graphql-ws client of the gateway, signed in with `accessToken` in `connection_init`. */
+function wsClient(accessToken: string) {
+  return createWsClient({
+    url: stack.gateway.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${accessToken}` },
+    retryAttempts: 0,
+  });
+}
+
+/** A graphql-sse client of the gateway (distinct connections), signed in with `accessToken`. */
+function sseClient(accessToken: string) {
+  return createSseClient({
+    url: stack.gateway.url,
+    singleConnection: false,
+    headers: { authorization: `Bearer ${accessToken}` },
+    retryAttempts: 0,
+  });
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each test names the fields it reads
 type Data = Record<string, any>;
 
@@ -124,12 +144,7 @@ const QUESTION = 'How does photosynthesis turn light energy into chemical energy
 describe('a grounded reply streams through the gateway', () => {
   it('over graphql-ws', async () => {
     const { user, replyId } = await startChat('ws', QUESTION);
-    const client = createWsClient({
-      url: stack.gateway.url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${user.accessToken}` },
-      retryAttempts: 0,
-    });
+    const client = wsClient(user.accessToken);
     try {
       const events: ReplyEvent[] = [];
       for await (const result of client.iterate({ query: REPLY_STREAM, variables: { messageId: replyId } })) {
@@ -145,12 +160,7 @@ describe('a grounded reply streams through the gateway', () => {
 
   it('over server-sent events (graphql-sse, distinct connections)', async () => {
     const { user, replyId } = await startChat('sse', QUESTION);
-    const client = createSseClient({
-      url: stack.gateway.url,
-      singleConnection: false,
-      headers: { authorization: `Bearer ${user.accessToken}` },
-      retryAttempts: 0,
-    });
+    const client = sseClient(user.accessToken);
     try {
       const events: ReplyEvent[] = [];
       for await (const result of client.iterate({ query: REPLY_STREAM, variables: { messageId: replyId } })) {
@@ -199,18 +209,8 @@ describe('subscriptions refuse what a query would refuse', () => {
   it("another user's reply stream answers NOT_FOUND over every protocol, and nothing streams", async () => {
     const { replyId } = await startChat('owner', QUESTION);
     const stranger = await stack.signUp('stranger');
-    const ws = createWsClient({
-      url: stack.gateway.url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${stranger.accessToken}` },
-      retryAttempts: 0,
-    });
-    const sse = createSseClient({
-      url: stack.gateway.url,
-      singleConnection: false,
-      headers: { authorization: `Bearer ${stranger.accessToken}` },
-      retryAttempts: 0,
-    });
+    const ws = wsClient(stranger.accessToken);
+    const sse = sseClient(stranger.accessToken);
     try {
       for (const client of [ws, sse]) {
         const results: ExecutionResultShape[] = [];
@@ -269,12 +269,7 @@ describe('revocation reaches open streams', () => {
       'mutation ($droidId: ID!) { startConversation(droidId: $droidId) { id } }',
       { droidId: createDroid.id },
     );
-    const client = createWsClient({
-      url: stack.gateway.url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${user.accessToken}` },
-      retryAttempts: 0,
-    });
+    const client = wsClient(user.accessToken);
     try {
       const results: ExecutionResultShape[] = [];
       const followed = (async () => {
@@ -323,12 +318,7 @@ describe('an OpenAI-compatible droid', () => {
       'mutation ($droidId: ID!) { startConversation(droidId: $droidId) { id } }',
       { droidId: (createDroid as { id: string }).id },
     );
-    const client = createWsClient({
-      url: stack.gateway.url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${user.accessToken}` },
-      retryAttempts: 0,
-    });
+    const client = wsClient(user.accessToken);
     try {
       const conversationId = (startConversation as { id: string }).id;
       const events: ReplyEvent[] = [];
