@@ -15,3 +15,6 @@ export * from './metrics.ts';
 export * from './settings.ts';
 export * from './audit.ts';
 export * from './usage.ts';
+export * from './logger.ts';
+export * from './telemetry.ts';
+export * from './websocket.ts';
