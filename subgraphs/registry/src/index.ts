@@ -3,6 +3,7 @@ import type { ScopeCatalog } from '@supergraph/platform';
 import { auth } from '@supergraph/auth';
 import { conversation } from '@supergraph/conversation';
 import { knowledge } from '@supergraph/knowledge';
+import { operations } from '@supergraph/operations';
 import { storageUnits } from '@supergraph/storage-units';
 
 /**
@@ -11,7 +12,13 @@ import { storageUnits } from '@supergraph/storage-units';
  * docs' tables loop over this list; adding a subgraph is its folder plus one
  * line here (`docs/adding-a-subgraph.md`).
  */
-export const SUBGRAPHS: readonly SubgraphDescriptor[] = Object.freeze([auth, knowledge, storageUnits, conversation]);
+export const SUBGRAPHS: readonly SubgraphDescriptor[] = Object.freeze([
+  auth,
+  knowledge,
+  storageUnits,
+  conversation,
+  operations,
+]);
 
 /** The registered subgraph called `name`; throws naming the known ones otherwise. */
 export function subgraphNamed(name: string): SubgraphDescriptor {
