@@ -1,4 +1,5 @@
 import { databaseSpec as authDatabaseSpec, defaultAuthConfig, startAuthSubgraph } from '@supergraph/auth';
+import type { TestDatabase } from '@supergraph/db';
 import {
   databaseSpec as conversationDatabaseSpec,
   startConversationSubgraph,
@@ -35,6 +36,8 @@ export interface ChatStack {
 }
 
 export interface ChatStackOptions {
+  /** Run on this database (e.g. one restored from a backup) instead of a fresh one; dropped at stop. */
+  database?: TestDatabase;
   gateway?: Partial<GatewayOptions>;
   conversation?: Partial<ConversationDeps>;
 }
@@ -50,12 +53,10 @@ const ADMIN_PASSWORD = 'Correct-Horse-9-Battery';
  * call it.
  */
 export async function startChatStack(options: ChatStackOptions = {}): Promise<ChatStack> {
-  const services = await startTestServices([
-    authDatabaseSpec,
-    knowledgeDatabaseSpec,
-    storageDatabaseSpec,
-    conversationDatabaseSpec,
-  ]);
+  const services = await startTestServices(
+    [authDatabaseSpec, knowledgeDatabaseSpec, storageDatabaseSpec, conversationDatabaseSpec],
+    options.database ? { database: options.database } : {},
+  );
   const stoppers: Array<() => Promise<void>> = [() => services.close()];
   const stop = async () => {
     for (const stopper of stoppers.reverse())

@@ -60,8 +60,14 @@ export interface TestServices {
  * await running.stop();
  * await services.close();
  */
-export async function startTestServices(specs: readonly SubgraphDatabaseSpec[]): Promise<TestServices> {
-  const database = await createTestDatabase(process.env['DATABASE_URL']);
+export async function startTestServices(
+  specs: readonly SubgraphDatabaseSpec[],
+  options: {
+    /** Run on this database instead of a fresh one (e.g. one restored from a backup): migrated, then dropped at close. */
+    database?: TestDatabase;
+  } = {},
+): Promise<TestServices> {
+  const database = options.database ?? (await createTestDatabase(process.env['DATABASE_URL']));
   let redis: Redis | undefined;
   try {
     const report = await migrateAll(database.target, [...specs]);
