@@ -3,6 +3,8 @@ import { startGateway } from '@supergraph/gateway';
 import { configureService, type RunningSubgraph } from '@supergraph/kit';
 import {
   createRedis,
+  createUsageRecorder,
+  DEFAULT_REDIS_PREFIX,
   EnvError,
   envPrefix,
   importInternalSigningKey,
@@ -11,6 +13,7 @@ import {
   repoPath,
   stopOnSignals,
   subscribeToRevocations,
+  subscribeToSettings,
 } from '@supergraph/platform';
 import { SUBGRAPHS } from '@supergraph/registry';
 import { migrateAndResolveTargets, openAdminTarget, seedAll } from './database.ts';
@@ -43,10 +46,16 @@ async function main(): Promise<void> {
   const redis = await createRedis(env.REDIS_URL);
   // Auth publishes revocations over this same client (the in-process stand-in without REDIS_URL); the gateway listens.
   const revocations = await subscribeToRevocations(redis);
+  // One per process: every subgraph here and the gateway follow the same live settings; the gateway records usage.
+  const redisPrefix = configured.find((entry) => entry.settings)?.settings?.redisPrefix ?? DEFAULT_REDIS_PREFIX;
+  const liveSettings = await subscribeToSettings(redis, { prefix: redisPrefix });
+  const usage = createUsageRecorder(redis, { prefix: redisPrefix });
 
   const running: RunningSubgraph[] = [];
   const stopAll = async () => {
     for (const service of running.reverse()) await service.stop();
+    await usage.close();
+    await liveSettings.close();
     await revocations.close();
     redis.disconnect();
     if (admin.kind === 'pglite') await admin.pglite.close();
@@ -59,7 +68,9 @@ async function main(): Promise<void> {
           target: targetFor(subgraph),
           internalTokenKey: internalVerifyKey,
           redis,
-          rateLimits: settings.rateLimits,
+          rateLimits: { ...settings.rateLimits, settings: liveSettings },
+          redisPrefix: settings.redisPrefix,
+          liveSettings,
           statementTimeoutMs: settings.statementTimeoutMs,
           port: settings.port,
           host: settings.host,
@@ -74,6 +85,8 @@ async function main(): Promise<void> {
         production: false,
         corsOrigins: ['*'],
         revocations,
+        settings: liveSettings,
+        usage,
         chatPage: true,
       },
       env.GATEWAY_PORT,

@@ -1,6 +1,15 @@
 import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
-import { EnvError, envPrefix, flag, nodeEnv, optionalUrl, port, type Tier } from '@supergraph/platform';
+import {
+  DEFAULT_REDIS_PREFIX,
+  EnvError,
+  envPrefix,
+  flag,
+  nodeEnv,
+  optionalUrl,
+  port,
+  type Tier,
+} from '@supergraph/platform';
 import { parseTierLimits, tierBudgetsFromLimits, type TierBudget } from './budgets.ts';
 import { createAddressAllowlist, splitCidrList } from './client-address.ts';
 import { PERSISTED_DOCUMENTS_MODES, type PersistedDocumentsMode } from './persisted-documents.ts';
@@ -42,6 +51,8 @@ const schema = z.object({
     .optional()
     .transform((value) => (value === undefined || value === '' ? undefined : /^(1|true|yes|on)$/i.test(value))),
   REDIS_URL: optionalUrl,
+  /** The prefix of the live settings' and the usage stream's Redis names (tests use their run's). */
+  REDIS_PREFIX: z.string().min(1).default(DEFAULT_REDIS_PREFIX),
   ACCESS_TOKEN_MAX_AGE_SECONDS: positiveInt(3_600),
   /** Deprecated for TRUSTED_PROXY_HOPS; `true` reads as one hop for one release. */
   TRUST_PROXY: flag(false),

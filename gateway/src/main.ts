@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import {
   createRedis,
+  createUsageRecorder,
   EnvError,
   importInternalSigningKey,
   loadOrCreateDevKeys,
   repoPath,
   stopOnSignals,
   subscribeToRevocations,
+  subscribeToSettings,
 } from '@supergraph/platform';
 import { parse } from 'graphql';
 import { parseGatewayEnv, subgraphUrlsFromEnv } from './env.ts';
@@ -33,6 +35,9 @@ async function main(): Promise<void> {
     console.warn(
       '[gateway] REDIS_URL is unset: access tokens stay valid after logout or deactivation until they expire',
     );
+  // Live settings (maintenance mode) and usage records go through the same Redis; without it, neither.
+  const settings = redis ? await subscribeToSettings(redis, { prefix: env.REDIS_PREFIX }) : undefined;
+  const usage = redis ? createUsageRecorder(redis, { prefix: env.REDIS_PREFIX }) : undefined;
   for (const warning of env.warnings) console.warn(`[gateway] ${warning}`);
   // Budgets count in the shared Redis; without REDIS_URL (never in production) each process counts alone, in process.
   const budgetRedis = env.BUDGETS_ENABLED ? (redis ?? (await createRedis(undefined))) : undefined;
@@ -67,6 +72,8 @@ async function main(): Promise<void> {
       adminIpAllowlist: env.ADMIN_IP_ALLOWLIST,
       ...(budgetRedis ? { budgets: { redis: budgetRedis, tiers: env.budgetTiers } } : {}),
       ...(revocations ? { revocations } : {}),
+      ...(settings ? { settings } : {}),
+      ...(usage ? { usage } : {}),
       accessTokenMaxAgeSeconds: env.ACCESS_TOKEN_MAX_AGE_SECONDS,
       // APQ registrations live in Redis when there is one (shared by every instance), else in Apollo's in-process LRU.
       persistedDocuments: {
@@ -90,6 +97,8 @@ async function main(): Promise<void> {
   console.log(`[gateway] listening on ${gateway.url} (${[...gateway.subgraphs.keys()].join(', ')})`);
   stopOnSignals('gateway', async () => {
     await gateway.stop();
+    await usage?.close();
+    await settings?.close();
     await revocations?.close();
     redis?.disconnect();
     if (budgetRedis !== redis) budgetRedis?.disconnect();

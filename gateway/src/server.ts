@@ -15,6 +15,8 @@ import {
   sendJson,
   type Identity,
   type RevocationList,
+  type SettingsSource,
+  type UsageRecorder,
 } from '@supergraph/platform';
 import { chatPageRoute } from './chat-page.ts';
 import { createAccessControl, supergraphForQueryPlanner } from './access-control.ts';
@@ -33,6 +35,8 @@ import { serveWebSocketSubscriptions } from './subscriptions/ws.ts';
 import { createHttpSubscriptions, credentialExpiryOf } from './subscriptions/http.ts';
 import { operationResolutionPlugin } from './operation-resolution.ts';
 import { valueCompletionPlugin } from './value-completion.ts';
+import { maintenancePlugin } from './maintenance.ts';
+import { createUsageTracking } from './usage.ts';
 
 export interface GatewayOptions {
   /** The composed supergraph SDL (`schema/supergraph.graphql`). */
@@ -118,6 +122,16 @@ export interface GatewayOptions {
   subscriptionHeartbeatMs?: { sse?: number; multipart?: number };
   /** Serve the development chat page at `/chat` (`npm start` turns it on). Refused in production. Default false. */
   chatPage?: boolean;
+  /**
+   * The live settings of this process (`subscribeToSettings`; the caller
+   * closes it): while `maintenance.enabled`, mutations answer 503
+   * `MAINTENANCE` except those whose root fields are all in
+   * `maintenanceExemptFields` (default `updateSetting`). Default: none, never in maintenance.
+   */
+  settings?: SettingsSource;
+  maintenanceExemptFields?: readonly string[];
+  /** Where each operation's usage record goes (`createUsageRecorder`; the caller closes it). Default: not recorded. */
+  usage?: UsageRecorder;
 }
 
 export interface RunningGateway {
@@ -248,9 +262,11 @@ export async function startGateway(options: GatewayOptions, port: number, host =
   const authenticator = createAuthenticator(verifyAccessToken, credentials);
 
   const internalTokens = createInternalTokenCache({ key: options.internalTokenKey });
+  const usage = options.usage ? createUsageTracking(options.usage, supergraph) : undefined;
   const dataSources: SubgraphDataSource[] = [];
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphForQueryPlanner(supergraph),
+    ...(usage ? { experimental_didResolveQueryPlan: usage.didResolveQueryPlan } : {}),
     buildService: ({ name, url }) => {
       const dataSource = new SubgraphDataSource({
         name,
@@ -278,18 +294,22 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     parseOptions: operationLimits.parseOptions,
     allowBatchedHttpRequests: operationLimits.allowBatchedHttpRequests,
     plugins: [
+      ...(usage ? [usage.plugin] : []),
       operationLimits.plugin,
       persistedDocuments.plugin,
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       accessControl.plugin,
       ...(adminAllowlist ? [adminAllowlistPlugin(accessControl.schema, adminAllowlist)] : []),
+      ...(options.settings
+        ? [maintenancePlugin<GatewayContext>(options.settings, options.maintenanceExemptFields)]
+        : []),
       valueCompletionPlugin(),
       operationResolutionPlugin(),
     ],
   });
   await apollo.start();
   // After start: Apollo has built every data source, which subscription events reuse for their entity fetches.
-  const subscriptions = createSubscriptionCore({
+  const coreSubscriptions = createSubscriptionCore({
     supergraph,
     checkAccess: accessControl.check,
     plugins: adminAllowlist ? [adminAllowlistPlugin(accessControl.schema, adminAllowlist)] : [],
@@ -304,6 +324,8 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     enabled: options.subscriptions ?? true,
     revocations: options.revocations,
   });
+  // Every transport opens through this: a usage record per subscription, at open.
+  const subscriptions = usage ? usage.observeSubscriptions(coreSubscriptions) : coreSubscriptions;
 
   const cors = createCors(corsOrigins);
   const requestIds = new WeakMap<IncomingMessage, string>();

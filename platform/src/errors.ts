@@ -13,6 +13,8 @@ export const ErrorCode = {
   Conflict: 'CONFLICT',
   Internal: 'INTERNAL_SERVER_ERROR',
   ServiceUnavailable: 'SERVICE_UNAVAILABLE',
+  /** Mutations are paused by the live `maintenance` setting (the gateway answers 503 with `Retry-After`). */
+  Maintenance: 'MAINTENANCE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

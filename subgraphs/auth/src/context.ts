@@ -1,5 +1,5 @@
 import { isUuid, type SubgraphContext } from '@supergraph/kit';
-import { unauthenticated, type RevocationPublisher } from '@supergraph/platform';
+import { unauthenticated, type AuditLog, type RevocationPublisher } from '@supergraph/platform';
 import type { Kysely } from 'kysely';
 import type { AuthDb } from './auth.table.ts';
 import type { AuthConfig } from './config.ts';
@@ -14,6 +14,8 @@ export interface AuthRuntime {
   passwords: PasswordHasher;
   /** Tells every gateway about logouts, deactivations and changes that outdate issued tokens. */
   revocations: RevocationPublisher;
+  /** Security events (logins, password and key changes, admin changes) for the operations subgraph's audit log. */
+  audit: AuditLog;
 }
 
 export interface AuthContext extends SubgraphContext {

@@ -3,10 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { createDatabase, type SubgraphDatabaseSpec } from '@supergraph/db';
 import { startSubgraph, type RunningSubgraph, type SubgraphDeps } from '@supergraph/kit';
 import {
+  createAuditLog,
   createRedisRevocationPublisher,
   DEFAULT_REVOCATION_TTL_MS,
   redisOrStandIn,
   sendJson,
+  type AuditLog,
   type RevocationPublisher,
 } from '@supergraph/platform';
 import { parse } from 'graphql';
@@ -49,6 +51,8 @@ export interface AuthSubgraphDeps extends SubgraphDeps {
    * or switches them off (`disabled`, never in production). Tier multipliers do not apply here.
    */
   rateLimits?: AuthRateLimits;
+  /** Where security events go. Default: the `<prefix>audit` stream on `redis` (`redisPrefix`, default `supergraph:`). */
+  audit?: AuditLog;
 }
 
 /**
@@ -78,6 +82,7 @@ export async function startAuthSubgraph(
       createRedisRevocationPublisher(redis, {
         ttlMs: Math.max(DEFAULT_REVOCATION_TTL_MS, deps.config.accessTokenTtlSeconds * 1000),
       }),
+    audit: deps.audit ?? createAuditLog(redis, { service: 'auth', prefix: deps.redisPrefix }),
   };
   const jwks = { keys: runtime.keys.publicJwks };
   const database = createDatabase<AuthDb>(deps.target, { schema: 'auth', statementTimeoutMs: deps.statementTimeoutMs });
@@ -96,6 +101,7 @@ export async function startAuthSubgraph(
       }),
       ready: database.ping,
       close: async () => {
+        await runtime.audit.flush();
         await database.close();
         release();
       },

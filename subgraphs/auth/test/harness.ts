@@ -121,6 +121,7 @@ export class AuthHarness {
         internalTokenKey: this.internalVerifyKey,
         config: this.config,
         redis: this.redis,
+        redisPrefix: this.services.keyPrefix,
         rateLimits: this.rateLimits,
       },
       0,

@@ -1,5 +1,5 @@
 import type { DatabaseTarget, SubgraphDatabaseSpec } from '@supergraph/db';
-import type { DevKeys, Redis } from '@supergraph/platform';
+import type { DevKeys, Redis, SettingsSource } from '@supergraph/platform';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { RateLimiterOptions } from './rate-limit.ts';
 import type { RunningSubgraph } from './subgraph.ts';
@@ -34,6 +34,18 @@ export interface SubgraphDeps {
    * for its request pool. Unset: `createDatabase`'s default (8 s).
    */
   statementTimeoutMs?: number;
+  /**
+   * The prefix of the Redis names of the live settings and the audit and
+   * usage streams (`REDIS_PREFIX`, default `supergraph:`): tests pass their
+   * run's, so parallel runs do not read each other's.
+   */
+  redisPrefix?: string;
+  /**
+   * The live settings of this process (one `subscribeToSettings` per process,
+   * started by the runner or `npm start`). The runner also hands it to
+   * `rateLimits.settings`, so the tier multipliers follow it. Unset: the defaults.
+   */
+  liveSettings?: SettingsSource;
 }
 
 /** What the service runner (or `npm start`) hands a subgraph to start it: its deps, complete, and where to listen. */

@@ -27,7 +27,7 @@ import {
 } from 'graphql';
 import type { Redis } from 'ioredis';
 import { checkRateLimit, ErrorCode, parseTierValues, rateLimited, type RateLimitDecision } from '@supergraph/platform';
-import type { Identity, Tier } from '@supergraph/platform';
+import type { Identity, SettingsSource, Tier } from '@supergraph/platform';
 
 // The counter moved to platform so the gateway's budgets share it; kit's API stays the same.
 export { checkRateLimit, type RateLimitDecision } from '@supergraph/platform';
@@ -120,6 +120,12 @@ export interface RateLimiterOptions {
   prefix?: string;
   /** Multiplier of the SDL `max` per tier; default {@link DEFAULT_TIER_MULTIPLIERS}. */
   tierMultipliers?: Partial<Record<Tier, number>>;
+  /**
+   * The process's live settings: once operations has published a snapshot
+   * (version > 0) its `rateLimitMultipliers` replace `tierMultipliers`, read
+   * on every call, so a change applies without a restart.
+   */
+  settings?: SettingsSource;
   /** Per-coordinate replacements of the SDL values (env-configurable), e.g. `{ 'Query.searchKnowledge': { max: 60 } }`. */
   overrides?: Readonly<Record<string, { max?: number; windowMs?: number }>>;
   /** Turns enforcement off (benchmarks); never in production. */
@@ -178,8 +184,10 @@ async function enforceRule(
   options: RateLimiterOptions,
 ) {
   const override = options.overrides?.[rule.coordinate];
-  const multiplier = { ...DEFAULT_TIER_MULTIPLIERS, ...options.tierMultipliers }[identity.tier] ?? 1;
-  const max = Math.floor((override?.max ?? rule.max) * multiplier);
+  const multiplier = tierMultiplier(identity.tier, options);
+  const baseMax = override?.max ?? rule.max;
+  // A multiplier below 1 (live settings allow 0.1) never closes an open field entirely.
+  const max = Math.max(baseMax > 0 ? 1 : 0, Math.floor(baseMax * multiplier));
   const windowMs = override?.windowMs ?? rule.windowMs;
   const argsKey = rule.identityArgs.map((name) => String(args[name] ?? '')).join(':');
   const key = `${options.prefix ?? 'supergraph:rl:'}${rule.coordinate}:${rateLimitIdentityKey(identity)}${argsKey ? `:${argsKey}` : ''}`;
@@ -197,6 +205,12 @@ async function enforceRule(
     return;
   }
   if (!decision.allowed) throw rateLimited(decision.retryAfterMs / 1000, rule.message);
+}
+
+/** The multiplier of `tier`: the live settings' once a snapshot was published, else the configured (env) or default one. */
+export function tierMultiplier(tier: Tier, options: Pick<RateLimiterOptions, 'settings' | 'tierMultipliers'>): number {
+  if (options.settings && options.settings.version() > 0) return options.settings.current().rateLimitMultipliers[tier];
+  return { ...DEFAULT_TIER_MULTIPLIERS, ...options.tierMultipliers }[tier] ?? 1;
 }
 
 /**

@@ -12,6 +12,8 @@ import {
   port,
   repoPath,
   stopOnSignals,
+  subscribeToSettings,
+  DEFAULT_REDIS_PREFIX,
   type DevKeys,
 } from '@supergraph/platform';
 import { z } from 'zod';
@@ -68,6 +70,8 @@ export interface ServiceSettings {
   databaseUrl: string | undefined;
   databasePassword: string | undefined;
   redisUrl: string | undefined;
+  /** `REDIS_PREFIX`: the prefix of the live settings' and the audit and usage streams' Redis names. */
+  redisPrefix: string;
   internalTokenPublicKey: string | undefined;
   forbidEmbedded: boolean;
   /** Absolute: `DATA_DIR` against the repository root. */
@@ -110,6 +114,7 @@ export function readServiceSettings(
     DATABASE_URL: optionalUrl,
     [`${prefix}_DB_PASSWORD`]: z.string().optional(),
     REDIS_URL: optionalUrl,
+    REDIS_PREFIX: z.string().min(1).default(DEFAULT_REDIS_PREFIX),
     INTERNAL_TOKEN_PUBLIC_KEY: z.string().optional(),
     SUPERGRAPH_FORBID_EMBEDDED: flag(false),
     DATA_DIR: z.string().min(1).default('.data'),
@@ -166,6 +171,7 @@ export function readServiceSettings(
       databaseUrl: parsed['DATABASE_URL'] as string | undefined,
       databasePassword: password,
       redisUrl: parsed['REDIS_URL'] as string | undefined,
+      redisPrefix: parsed['REDIS_PREFIX'] as string,
       internalTokenPublicKey: (parsed['INTERNAL_TOKEN_PUBLIC_KEY'] as string | undefined)?.trim() || undefined,
       forbidEmbedded: parsed['SUPERGRAPH_FORBID_EMBEDDED'] as boolean,
       dataDir: repoPath(parsed['DATA_DIR'] as string),
@@ -287,6 +293,8 @@ async function startSubgraphService(
     },
   );
   const publicKeyPem = (settings.internalTokenPublicKey ?? devKeys?.internalPublicKeyPem ?? '').replaceAll('\\n', '\n');
+  // One per process: the live settings every part of the subgraph reads (rate-limit multipliers, flags).
+  const liveSettings = await subscribeToSettings(redis, { prefix: settings.redisPrefix });
   let subgraph: RunningSubgraph;
   try {
     subgraph = await start({
@@ -295,12 +303,15 @@ async function startSubgraphService(
         throw new EnvError('Invalid configuration:\n  - INTERNAL_TOKEN_PUBLIC_KEY: not an Ed25519 SPKI PEM public key');
       }),
       redis,
-      rateLimits: settings.rateLimits,
+      rateLimits: { ...settings.rateLimits, settings: liveSettings },
+      redisPrefix: settings.redisPrefix,
+      liveSettings,
       statementTimeoutMs: settings.statementTimeoutMs,
       port: settings.port,
       host: settings.host,
     });
   } catch (error) {
+    await liveSettings.close();
     redis.disconnect();
     await closeEmbedded();
     throw error;
@@ -310,6 +321,7 @@ async function startSubgraphService(
     target,
     stop: async () => {
       await subgraph.stop();
+      await liveSettings.close();
       redis.disconnect();
       await closeEmbedded();
     },

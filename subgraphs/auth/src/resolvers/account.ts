@@ -6,6 +6,7 @@ import {
   replacePassword,
   updatePreferences,
 } from '../accounts.service.ts';
+import { recordAudit } from '../audit.service.ts';
 import { callerSessionId, requireUserId } from '../context.ts';
 import type { MutationResolvers, QueryResolvers } from '../generated/resolvers.ts';
 import { announceRevocation } from '../revocations.service.ts';
@@ -42,12 +43,26 @@ export const accountMutations: MutationResolvers = {
     const user = await ctx.db
       .transaction()
       .execute((trx) => createAccount(trx, registration, ctx.auth.config.bootstrapAdmin));
+    recordAudit(ctx, 'auth.registered', {
+      actorId: user.id,
+      subjectId: user.id,
+      details: { username: user.username, role: user.role },
+    });
     return toUser(user, ctx);
   },
 
   login: async (_parent, { input }, ctx) => {
-    const user = await authenticate(ctx.db, ctx.auth.passwords, input);
+    const user = await authenticate(ctx.db, ctx.auth.passwords, input).catch((error: unknown) => {
+      // The attempted login name only (not a secret; it shows guessing): never the password.
+      recordAudit(ctx, 'auth.login_failed', {
+        subjectId: null,
+        outcome: 'failure',
+        details: { username: input.usernameOrEmail.trim().slice(0, 254) },
+      });
+      throw error;
+    });
     const issued = await ctx.db.transaction().execute((trx) => startSession(trx, ctx.auth, user, input.userAgent));
+    recordAudit(ctx, 'auth.login', { actorId: user.id, subjectId: user.id, details: { username: user.username } });
     // The caller just proved who they are: the payload shows them their own private fields.
     ctx.provenUserIds.add(user.id);
     return toAuthPayload(issued, ctx);
@@ -67,6 +82,7 @@ export const accountMutations: MutationResolvers = {
     const sessionId = callerSessionId(ctx);
     const wasLive = await ctx.db.transaction().execute((trx) => logout(trx, userId, sessionId));
     if (sessionId) await announceRevocation(ctx.auth, 'session', sessionId);
+    recordAudit(ctx, 'auth.logout', { subjectId: userId, details: { sessionId: sessionId ?? null, wasLive } });
     return wasLive;
   },
 
@@ -74,6 +90,7 @@ export const accountMutations: MutationResolvers = {
     const userId = requireUserId(ctx);
     const ended = await ctx.db.transaction().execute((trx) => logoutEverywhere(trx, userId));
     await announceRevocation(ctx.auth, 'user', userId);
+    recordAudit(ctx, 'auth.logout_everywhere', { subjectId: userId, details: { sessionsEnded: ended } });
     return ended;
   },
 
@@ -84,6 +101,7 @@ export const accountMutations: MutationResolvers = {
     await ctx.db.transaction().execute((trx) => replacePassword(trx, userId, passwordHash, currentSessionId));
     // Every access token of the user, the caller's too: the caller's session survives, so it refreshes.
     await announceRevocation(ctx.auth, 'user', userId);
+    recordAudit(ctx, 'auth.password_changed', { subjectId: userId });
     return true;
   },
 
@@ -99,6 +117,8 @@ export const accountMutations: MutationResolvers = {
     const sessionId = requireUuid(id, 'id');
     const wasLive = await ctx.db.transaction().execute((trx) => revokeOwnSession(trx, userId, sessionId));
     await announceRevocation(ctx.auth, 'session', sessionId);
+    // One session ended by its owner from the session list: a logout of that session.
+    recordAudit(ctx, 'auth.logout', { subjectId: userId, details: { sessionId, wasLive, revokedFromList: true } });
     return wasLive;
   },
 };

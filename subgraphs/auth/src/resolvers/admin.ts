@@ -8,6 +8,7 @@ import {
   requireOtherUser,
   userCursor,
 } from '../admin.service.ts';
+import { recordAudit } from '../audit.service.ts';
 import { requireUserId, type AuthContext } from '../context.ts';
 import { announceRevocation } from '../revocations.service.ts';
 import type { UserRow } from '../auth.table.ts';
@@ -49,17 +50,29 @@ export const adminMutations: MutationResolvers = {
     const callerId = await requireAdminCaller(ctx);
     const userId = requireUuid(args.userId, 'userId');
     requireOtherUser(callerId, userId);
+    const before = await ctx.loaders.userById.load(userId);
     const user = await changeUser(ctx.db, userId, { role: roleOf(args.role) });
     // Tokens carry the role: old ones go, the user's next refresh carries the new one.
     await announceRevocation(ctx.auth, 'user', userId);
+    recordAudit(ctx, 'auth.role_changed', {
+      actorId: callerId,
+      subjectId: userId,
+      details: { from: before?.role ?? null, to: user.role },
+    });
     return toChangedUser(ctx, user);
   },
 
   setUserTier: async (_parent, args, ctx) => {
-    await requireAdminCaller(ctx);
+    const callerId = await requireAdminCaller(ctx);
     const userId = requireUuid(args.userId, 'userId');
+    const before = await ctx.loaders.userById.load(userId);
     const user = await changeUser(ctx.db, userId, { tier: tierOf(args.tier) });
     await announceRevocation(ctx.auth, 'user', userId);
+    recordAudit(ctx, 'auth.tier_changed', {
+      actorId: callerId,
+      subjectId: userId,
+      details: { from: before?.tier ?? null, to: user.tier },
+    });
     return toChangedUser(ctx, user);
   },
 
@@ -69,13 +82,15 @@ export const adminMutations: MutationResolvers = {
     requireOtherUser(callerId, userId);
     const user = await ctx.db.transaction().execute((trx) => deactivateUser(trx, userId));
     await announceRevocation(ctx.auth, 'user', userId);
+    recordAudit(ctx, 'auth.user_deactivated', { actorId: callerId, subjectId: userId });
     return toChangedUser(ctx, user);
   },
 
   reactivateUser: async (_parent, args, ctx) => {
-    await requireAdminCaller(ctx);
+    const callerId = await requireAdminCaller(ctx);
     const userId = requireUuid(args.userId, 'userId');
     const user = await changeUser(ctx.db, userId, { is_active: true });
+    recordAudit(ctx, 'auth.user_reactivated', { actorId: callerId, subjectId: userId });
     return toChangedUser(ctx, user);
   },
 };
