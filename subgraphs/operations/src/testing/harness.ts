@@ -27,6 +27,7 @@ export interface OperationsHarness {
     query: string,
     variables?: Record<string, unknown>,
     identity?: Identity | null,
+    url?: string,
   ): Promise<GraphQLResponse<T>>;
   /** Another operations instance on the same database and Redis (restarts, two instances). */
   startInstance(overrides?: Partial<OperationsDeps>): Promise<RunningOperations>;
@@ -77,8 +78,13 @@ export async function startHarness(
     redis: services.redis,
     prefix: services.keyPrefix,
     running,
-    call<T>(query: string, variables: Record<string, unknown> = {}, identity: Identity | null = adminIdentity()) {
-      return client.call<T>(query, variables, identity);
+    call<T>(
+      query: string,
+      variables: Record<string, unknown> = {},
+      identity: Identity | null = adminIdentity(),
+      url = running.url,
+    ) {
+      return client.call<T>(query, variables, identity, { url });
     },
     startInstance,
     async close() {
