@@ -42,6 +42,8 @@ export interface Stack {
   db: TestDatabase;
   /** The Redis every subgraph of the stack counts in: REDIS_URL's server under CI, never a private stand-in. */
   redis: Redis;
+  /** The run's Redis prefix: settings, audit and usage streams of this stack live under it. */
+  keyPrefix: string;
   auth: RunningSubgraph;
   probe: Probe | undefined;
   gateway: RunningGateway;
@@ -102,6 +104,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         redis: services.redis,
         rateLimits: { ...options.authRateLimits, prefix: services.rateLimitPrefix('auth') },
         revocations: createRedisRevocationPublisher(services.redis, { prefix: services.keyPrefix }),
+        redisPrefix: services.keyPrefix,
       },
       0,
     );
@@ -133,6 +136,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return {
       db,
       redis: services.redis,
+      keyPrefix: services.keyPrefix,
       auth,
       probe,
       gateway,
