@@ -12,6 +12,7 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import type { PGlite } from '@electric-sql/pglite';
+import { traceStatement } from './pglite-spans.ts';
 
 /**
  * A Kysely dialect over an in-process PGlite instance.
@@ -123,7 +124,9 @@ class PgliteConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.#pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
+    const result = await traceStatement(compiledQuery.sql, () =>
+      this.#pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters]),
+    );
     const affected = result.affectedRows;
     return {
       rows: result.rows,
