@@ -1,3 +1,5 @@
+// First: tracing (when OTEL_* turns it on) must start before pg, ioredis, http and graphql load.
+import '@supergraph/platform/telemetry-register';
 import { readFileSync } from 'node:fs';
 import { startGateway } from '@supergraph/gateway';
 import { configureService, type RunningSubgraph } from '@supergraph/kit';
@@ -11,6 +13,7 @@ import {
   importInternalVerifyKey,
   loadOrCreateDevKeys,
   repoPath,
+  startTelemetry,
   stopOnSignals,
   subscribeToRevocations,
   subscribeToSettings,
@@ -33,6 +36,8 @@ async function main(): Promise<void> {
     );
   }
   const startedAt = performance.now();
+  // First, and once: every service of this process shares one tracer provider (off unless OTEL_* asks for it).
+  const telemetry = startTelemetry('supergraph');
   const keys = await loadOrCreateDevKeys(repoPath(env.DATA_DIR, 'dev-keys.json'));
   // Every subgraph's variables, checked before anything starts: every problem at once.
   const configured = SUBGRAPHS.map((subgraph) => ({ subgraph, ...configureService(subgraph, process.env, keys) }));
@@ -59,6 +64,7 @@ async function main(): Promise<void> {
     await revocations.close();
     redis.disconnect();
     if (admin.kind === 'pglite') await admin.pglite.close();
+    await telemetry.shutdown();
   };
   try {
     for (const { subgraph, settings, start } of configured) {

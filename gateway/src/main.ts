@@ -1,3 +1,5 @@
+// First: tracing (when OTEL_* turns it on) must start before pg, ioredis, http and graphql load.
+import '@supergraph/platform/telemetry-register';
 import { readFileSync } from 'node:fs';
 import {
   createRedis,
@@ -6,6 +8,7 @@ import {
   importInternalSigningKey,
   loadOrCreateDevKeys,
   repoPath,
+  startTelemetry,
   stopOnSignals,
   subscribeToRevocations,
   subscribeToSettings,
@@ -18,6 +21,8 @@ import { subgraphsOf } from './supergraph-graphs.ts';
 
 /** Service mode: one gateway process configured from the environment; SIGTERM drains and exits. */
 async function main(): Promise<void> {
+  // First: the instrumentations patch http, undici and ioredis before the gateway opens a connection.
+  const telemetry = startTelemetry('gateway');
   const env = parseGatewayEnv();
   const supergraphSdl = readFileSync(repoPath(env.SUPERGRAPH_PATH ?? 'schema/supergraph.graphql'), 'utf8');
   const production = env.NODE_ENV === 'production';
@@ -103,6 +108,7 @@ async function main(): Promise<void> {
     redis?.disconnect();
     if (budgetRedis !== redis) budgetRedis?.disconnect();
   });
+    await telemetry.shutdown();
 }
 
 main().catch((error: unknown) => {

@@ -11,6 +11,7 @@ import {
   optionalUrl,
   port,
   repoPath,
+  startTelemetry,
   stopOnSignals,
   subscribeToSettings,
   DEFAULT_REDIS_PREFIX,
@@ -218,9 +219,14 @@ export function configureService(
 export async function runSubgraph(descriptor: SubgraphDescriptor, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const label = `[${descriptor.name}]`;
   try {
+    // First: the instrumentations patch pg, ioredis and http before the subgraph opens a connection.
+    const telemetry = startTelemetry(descriptor.name, { env });
     const running = await startSubgraphService(descriptor, env, label);
     console.log(`${label} listening on ${running.subgraph.url} (${running.target.kind})`);
-    stopOnSignals(descriptor.name, running.stop);
+    stopOnSignals(descriptor.name, async () => {
+      await running.stop();
+      await telemetry.shutdown();
+    });
   } catch (error) {
     console.error(startFailureMessage(error, descriptor));
     process.exit(1);
