@@ -10,7 +10,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { CryptoKey, KeyObject } from 'jose';
-import { ANONYMOUS, INTERNAL_TOKEN_HEADER, type Identity } from '@supergraph/platform';
+import { ANONYMOUS, INTERNAL_TOKEN_HEADER, isTelemetryEnabled, type Identity } from '@supergraph/platform';
 import { createInFlight, type InFlight } from './in-flight.ts';
 import { createInternalTokenCache, identityFingerprint, type InternalTokenCache } from './internal-token-cache.ts';
 import {
@@ -63,7 +63,7 @@ export interface SubgraphDataSourceOptions {
 /**
  * One subgraph as the gateway calls it: every fetch carries an internal token
  * for that subgraph (audience = its name, reused per identity until shortly
- * before expiry), the request id and `traceparent`, and nothing identity-like
+ * before expiry), the request id and the trace context, and nothing identity-like
  * the client sent. A subgraph that is down, slow or answers garbage becomes a
  * SERVICE_UNAVAILABLE error at the paths it should have filled, and the rest
  * of the response still arrives.
@@ -122,7 +122,10 @@ export class SubgraphDataSource implements GraphQLDataSource<SubgraphFetchContex
         [INTERNAL_TOKEN_HEADER]: await this.#tokens.tokenFor(identity, this.subgraphName),
       };
       if (context?.requestId) headers['x-request-id'] = context.requestId;
-      if (context?.traceparent) headers['traceparent'] = context.traceparent;
+      // With telemetry on, the undici instrumentation sends the active span's context (a child of Apollo's
+      // `gateway.fetch`, itself under the server span that continued the client's trace); a header of ours
+      // would be a second, conflicting `traceparent`. Off, the client's own header is passed on as it came.
+      if (context?.traceparent && !isTelemetryEnabled()) headers['traceparent'] = context.traceparent;
       return this.#http.post(headers, body);
     };
     if (!this.#inFlight || !isQuery(options)) return send();

@@ -17,7 +17,7 @@ import {
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values.js';
 import { LRUCache } from 'lru-cache';
-import { HttpError, type Identity, type RevocationList } from '@supergraph/platform';
+import { currentTraceparent, HttpError, type Identity, type RevocationList } from '@supergraph/platform';
 import { supergraphForQueryPlanner } from '../access-control.ts';
 import type { InternalTokenCache } from '../internal-token-cache.ts';
 import type { PersistedDocuments } from '../persisted-documents.ts';
@@ -363,6 +363,8 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
         query: entry.primary.operation,
         variables: upstreamVariables,
         operationName: entry.primary.operationName,
+        // The gateway's span when telemetry records one (SSE and multipart run under the request's), else the client's header.
+        traceparent: currentTraceparent() ?? session.traceparent,
       },
       {
         next: (event) =>

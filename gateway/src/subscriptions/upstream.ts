@@ -23,6 +23,8 @@ export interface UpstreamRequest {
   query: string;
   variables: Record<string, unknown>;
   operationName?: string | undefined;
+  /** W3C trace context sent on the socket's upgrade request, so the subgraph's side of the stream joins the trace. */
+  traceparent?: string | undefined;
 }
 
 /** One open subscription on a subgraph, on a socket of its own. */
@@ -44,8 +46,8 @@ export function createUpstreams() {
     const own: Array<{ socket: WebSocket; closed: Promise<void> }> = [];
     // A class per subscription, so it knows its own socket from the moment it is created (not only once open).
     class CountedWebSocket extends WebSocket {
-      constructor(...args: ConstructorParameters<typeof WebSocket>) {
-        super(...args);
+      constructor(address: string | URL, protocols?: string | string[]) {
+        super(address, protocols, request.traceparent ? { headers: { traceparent: request.traceparent } } : {});
         live.add(this);
         const closed = new Promise<void>((resolve) =>
           this.once('close', () => {

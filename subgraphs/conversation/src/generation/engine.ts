@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { isUuid } from '@supergraph/kit';
-import type { Redis } from '@supergraph/platform';
+import { currentTraceparent, type Redis } from '@supergraph/platform';
 import type { ConversationDb, DroidRow, MessageRow, ProviderKind } from '../conversation.table.ts';
 import { requestGrant, type Grant } from '../grants.ts';
 import { finishReply, listTurnsBefore, renewLease, saveCitations, saveProgress } from '../messages.repository.ts';
@@ -73,7 +73,9 @@ export class ReplyEngine {
   start(job: ReplyJob): void {
     const controller = new AbortController();
     if (this.#closed) controller.abort();
-    const done = this.#generate(job, controller.signal)
+    // Still inside sendMessage's span here: every event of the reply carries its trace.
+    const traceparent = currentTraceparent();
+    const done = this.#generate(job, controller.signal, traceparent)
       .catch((error: unknown) => this.#log(`reply ${job.reply.id} lost: ${describe(error)}`))
       .finally(() => this.#running.delete(job.reply.id));
     this.#running.set(job.reply.id, { controller, done });
@@ -101,12 +103,13 @@ export class ReplyEngine {
     await this.idle();
   }
 
-  async #generate(job: ReplyJob, signal: AbortSignal): Promise<void> {
+  async #generate(job: ReplyJob, signal: AbortSignal, traceparent: string | undefined): Promise<void> {
     const options = this.#options;
     const { reply, droid } = job;
-    const events: Pick<StreamEvent, 'messageId' | 'conversationId'> = {
+    const events: Pick<StreamEvent, 'messageId' | 'conversationId' | 'traceparent'> = {
       messageId: reply.id,
       conversationId: reply.conversation_id,
+      ...(traceparent ? { traceparent } : {}),
     };
     let content = '';
     let sequence = 0;

@@ -1,4 +1,4 @@
-import type { Redis } from '@supergraph/platform';
+import { TRACEPARENT_PATTERN, type Redis } from '@supergraph/platform';
 
 /**
  * The wire format of a reply's stream in Redis, shared by the generator (any
@@ -22,6 +22,11 @@ export interface StreamEvent {
   delta: string | null;
   messageId: string;
   conversationId: string;
+  /**
+   * W3C trace context of the `sendMessage` that caused the reply (absent with
+   * telemetry off): pub/sub has no headers, so the event carries its trace.
+   */
+  traceparent?: string;
 }
 
 /** How long a reply's list stays replayable. */
@@ -71,6 +76,9 @@ export function parseStreamEvent(text: string): StreamEvent | null {
         delta: typeof value.delta === 'string' ? value.delta : null,
         messageId: value.messageId,
         conversationId: value.conversationId,
+        ...(typeof value.traceparent === 'string' && TRACEPARENT_PATTERN.test(value.traceparent)
+          ? { traceparent: value.traceparent }
+          : {}),
       };
     }
   } catch {
