@@ -19,9 +19,14 @@ export interface ForkedServer {
  * const other = await forkServer(fileURLToPath(new URL('./testing/child-subgraph.ts', import.meta.url)), { redisUrl });
  * // ... other.url, then await other.stop();
  */
-export async function forkServer(script: string, config: Readonly<Record<string, string>>): Promise<ForkedServer> {
+export async function forkServer(
+  script: string,
+  config: Readonly<Record<string, string>>,
+  /** Variables set (or overriding this process's) in the child's environment, e.g. `OTEL_*`. */
+  env: Readonly<Record<string, string>> = {},
+): Promise<ForkedServer> {
   const child: ChildProcess = spawn(process.execPath, [script], {
-    env: { ...process.env, [CHILD_CONFIG]: JSON.stringify(config) },
+    env: { ...process.env, ...env, [CHILD_CONFIG]: JSON.stringify(config) },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
