@@ -56,7 +56,7 @@ const TELEMETRY_ENV = z.object({
 });
 
 /** The exporters the SDK builds from `OTEL_TRACES_EXPORTER`. */
-const SUPPORTED_EXPORTERS = new Set(['otlp', 'console', 'zipkin', 'jaeger']);
+const SUPPORTED_EXPORTERS = new Set(['otlp', 'console', 'zipkin']);
 
 /**
  * Which trace exporters the environment asks for, or `[]` for off: off unless
