@@ -24,6 +24,26 @@ export interface DatabaseOptions {
   setRole?: string;
 }
 
+/** Connections of one pool right now, for `db_pool_connections` (see {@link openPools}). */
+export interface PoolUsage {
+  /** The pool's schema, which names its owner (`auth`, `knowledge`, …). */
+  schema: string;
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+const pools = new Set<() => PoolUsage>();
+
+/**
+ * Every pool this process has open, read now: pg pools report their
+ * `totalCount`/`idleCount`/`waitingCount`; a PGlite database is one
+ * connection, always busy-or-idle, so it reports 1/0/0.
+ */
+export function openPools(): PoolUsage[] {
+  return [...pools].map((usage) => usage());
+}
+
 export interface Database<DB> {
   db: Kysely<DB>;
   /** Throws unless the database answers `select 1` (readiness probes). */
@@ -42,11 +62,13 @@ export interface Database<DB> {
 export function createDatabase<DB>(target: DatabaseTarget, options: DatabaseOptions): Database<DB> {
   if (target.kind === 'pglite') {
     const db = new Kysely<DB>({ dialect: new PgliteDialect(target.pglite) }).withSchema(options.schema);
+    const usage = () => ({ schema: options.schema, total: 1, idle: 0, waiting: 0 });
+    pools.add(usage);
     return {
       db,
       ping: async () => void (await sql`select 1`.execute(db)),
       // The PGlite instance is shared by every subgraph of the process; its opener closes it.
-      close: async () => {},
+      close: async () => void pools.delete(usage),
     };
   }
   const pool = new pg.Pool({
@@ -64,10 +86,20 @@ export function createDatabase<DB>(target: DatabaseTarget, options: DatabaseOpti
     pool.on('connect', (client) => void client.query(`set role ${role}`).catch(() => {}));
   }
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }).withSchema(options.schema);
+  const usage = () => ({
+    schema: options.schema,
+    total: pool.totalCount,
+    idle: pool.idleCount,
+    waiting: pool.waitingCount,
+  });
+  pools.add(usage);
   return {
     db,
     ping: async () => void (await sql`select 1`.execute(db)),
-    close: () => db.destroy(),
+    close: () => {
+      pools.delete(usage);
+      return db.destroy();
+    },
   };
 }
 

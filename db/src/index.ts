@@ -1,5 +1,5 @@
-export { createDatabase, quoteIdent, urlForRole } from './connection.ts';
-export type { Database, DatabaseOptions, DatabaseTarget } from './connection.ts';
+export { createDatabase, openPools, quoteIdent, urlForRole } from './connection.ts';
+export type { Database, DatabaseOptions, DatabaseTarget, PoolUsage } from './connection.ts';
 export { openEmbeddedPostgres } from './embedded.ts';
 export { migrateAll } from './migrate.ts';
 export type { MigrateOptions, MigrateReport, SubgraphDatabaseSpec } from './migrate.ts';

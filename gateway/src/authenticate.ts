@@ -12,6 +12,7 @@ import {
 import { LRUCache } from 'lru-cache';
 import {
   ANONYMOUS,
+  countCacheLookup,
   HttpError,
   INTERNAL_SCOPES,
   INTERNAL_TOKEN_HEADER,
@@ -111,8 +112,10 @@ export function createAccessTokenVerifier(options: AccessTokenOptions): (token: 
     const key = verified ? createHash('sha256').update(token).digest('base64url') : '';
     const cached = verified?.get(key);
     // jose refuses a token once floor(now / 1000) >= exp; so does the cache.
-    if (cached && now < cached.reuseUntil && Math.floor(now / 1000) < (cached.payload.exp as number))
-      return cached.payload;
+    const isHit =
+      cached !== undefined && now < cached.reuseUntil && Math.floor(now / 1000) < (cached.payload.exp as number);
+    if (verified) countCacheLookup('gateway', 'access_token', isHit);
+    if (isHit) return cached.payload;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keys, {
@@ -280,7 +283,9 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
       const key = `${kind}:${createHash('sha256').update(secret).digest('base64url')}`;
       const cached = cache.get(key);
       let identity: Identity | null;
-      if (cached && !isStale(cached.identity, cached.lookedUpAt)) identity = cached.identity;
+      const isHit = cached !== undefined && !isStale(cached.identity, cached.lookedUpAt);
+      countCacheLookup('gateway', 'credential', isHit);
+      if (isHit) identity = cached.identity;
       else {
         let pending = inFlight.get(key);
         if (!pending) {

@@ -3,6 +3,7 @@ import {
   checkRateAndQuota,
   ErrorCode,
   HttpError,
+  metrics,
   type Identity,
   type RateAndQuotaDecision,
   type Redis,
@@ -129,7 +130,9 @@ export function createBudgets(options: BudgetOptions) {
         }
         return undefined;
       }
-      return verdictOf(decision, budget);
+      const verdict = verdictOf(decision, budget);
+      if (!verdict.allowed) metrics.rateLimitRejections.inc({ service: 'gateway', field: 'budget' });
+      return verdict;
     },
   };
 }

@@ -58,6 +58,8 @@ const schema = z.object({
   TRUST_PROXY: flag(false),
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(32).optional(),
   ADMIN_IP_ALLOWLIST: z.string().default(''),
+  /** Who may read `/metrics`: CIDR ranges, or `any`. Unset: private networks in production, anyone elsewhere. */
+  METRICS_ALLOW: z.string().optional(),
   BUDGETS_ENABLED: flag(true),
   BUDGET_PER_MINUTE: z.string().default(''),
   BUDGET_PER_DAY: z.string().default(''),
@@ -71,12 +73,14 @@ const schema = z.object({
 });
 
 export type GatewayEnv = Readonly<
-  Omit<z.infer<typeof schema>, 'CORS_ORIGINS' | 'TRUSTED_PROXY_HOPS' | 'ADMIN_IP_ALLOWLIST'> & {
+  Omit<z.infer<typeof schema>, 'CORS_ORIGINS' | 'TRUSTED_PROXY_HOPS' | 'ADMIN_IP_ALLOWLIST' | 'METRICS_ALLOW'> & {
     CORS_ORIGINS: readonly string[];
     /** Resolved: TRUSTED_PROXY_HOPS, else 1 for the deprecated TRUST_PROXY=true, else 0. */
     TRUSTED_PROXY_HOPS: number;
     /** The CIDR ranges, validated. Empty: no allowlist. */
     ADMIN_IP_ALLOWLIST: readonly string[];
+    /** The CIDR ranges that may read `/metrics`, validated. Empty: anyone. */
+    METRICS_ALLOW: readonly string[];
     /** BUDGET_PER_MINUTE and BUDGET_PER_DAY, parsed and merged per tier. */
     budgetTiers: Partial<Record<Tier, Partial<TierBudget>>>;
     /** Deprecations to log at start-up. */
@@ -115,6 +119,7 @@ export function parseGatewayEnv(source: NodeJS.ProcessEnv = process.env): Gatewa
     CORS_ORIGINS: splitOrigins(parsed.CORS_ORIGINS),
     TRUSTED_PROXY_HOPS: parsed.TRUSTED_PROXY_HOPS ?? (parsed.TRUST_PROXY ? 1 : 0),
     ADMIN_IP_ALLOWLIST: splitCidrList(parsed.ADMIN_IP_ALLOWLIST),
+    METRICS_ALLOW: metricsAllowOf(parsed.METRICS_ALLOW, parsed.NODE_ENV === 'production'),
     budgetTiers: tierBudgetsFromLimits(
       parseTierLimits(parsed.BUDGET_PER_MINUTE),
       parseTierLimits(parsed.BUDGET_PER_DAY),
@@ -190,6 +195,7 @@ function edgeProblems(source: NodeJS.ProcessEnv): string[] {
     problems.push('TRUST_PROXY: deprecated; with TRUSTED_PROXY_HOPS set, remove it');
   const checks: Array<[string, (text: string | undefined) => unknown]> = [
     ['ADMIN_IP_ALLOWLIST', (text) => createAddressAllowlist(splitCidrList(text))],
+    ['METRICS_ALLOW', (text) => createAddressAllowlist(metricsAllowOf(text, false))],
     ['BUDGET_PER_MINUTE', parseTierLimits],
     ['BUDGET_PER_DAY', parseTierLimits],
   ];
@@ -244,4 +250,21 @@ function persistedDocumentsProblems(source: NodeJS.ProcessEnv): string[] {
       : 'PERSISTED_DOCUMENTS_MANIFEST: required in production, where PERSISTED_DOCUMENTS_MODE defaults to safelist ' +
         '(or set PERSISTED_DOCUMENTS_MODE=allow or off on purpose)',
   ];
+}
+
+/** Loopback and the private ranges (RFC 1918, RFC 4193): where a Prometheus scraping from inside the network comes from. */
+export const PRIVATE_NETWORK_RANGES: readonly string[] = Object.freeze([
+  '127.0.0.0/8',
+  '::1/128',
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  'fc00::/7',
+]);
+
+/** METRICS_ALLOW: `any` (or unset outside production) is everyone (empty list); unset in production is the private ranges. */
+export function metricsAllowOf(text: string | undefined, production: boolean): readonly string[] {
+  if (text === undefined || text.trim() === '') return production ? PRIVATE_NETWORK_RANGES : [];
+  if (text.trim().toLowerCase() === 'any') return [];
+  return splitCidrList(text);
 }

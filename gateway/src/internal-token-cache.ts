@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { CryptoKey, KeyObject } from 'jose';
-import { signInternalToken, type Identity } from '@supergraph/platform';
+import { countCacheLookup, signInternalToken, type Identity } from '@supergraph/platform';
 
 export interface InternalTokenCacheOptions {
   key: CryptoKey | KeyObject;
@@ -51,7 +51,9 @@ export function createInternalTokenCache(options: InternalTokenCacheOptions): In
     tokenFor(identity, audience) {
       const cacheKey = `${audience}\n${identityFingerprint(identity)}`;
       const cached = cache.get(cacheKey);
-      if (cached && Date.now() < cached.reuseUntil) return cached.token;
+      const isHit = cached !== undefined && Date.now() < cached.reuseUntil;
+      countCacheLookup('gateway', 'internal_token', isHit);
+      if (isHit) return cached.token;
       // Until the signature (and so its exp) is known, concurrent fetches wait for this one.
       const entry = { token: sign(identity, audience), reuseUntil: Number.POSITIVE_INFINITY };
       cache.set(cacheKey, entry);

@@ -12,7 +12,7 @@ import {
   createGraphQLHttpServer,
   listen,
   maskError,
-  sendJson,
+  observeSubscriptions,
   type Identity,
   type RevocationList,
   type SettingsSource,
@@ -35,6 +35,7 @@ import { serveWebSocketSubscriptions } from './subscriptions/ws.ts';
 import { createHttpSubscriptions, credentialExpiryOf } from './subscriptions/http.ts';
 import { operationResolutionPlugin } from './operation-resolution.ts';
 import { valueCompletionPlugin } from './value-completion.ts';
+import { createGatewayObservability } from './observability.ts';
 import { maintenancePlugin } from './maintenance.ts';
 import { createUsageTracking } from './usage.ts';
 
@@ -94,8 +95,12 @@ export interface GatewayOptions {
   subgraphDedup?: boolean;
   /** A whole request gives up after this long with 504 `GATEWAY_TIMEOUT`. Default 15 s. */
   requestTimeoutMs?: number;
-  /** `/ready` gives each subgraph's `/health` this long. Default 1 s. */
+  /** `/ready` gives each subgraph's `/ready` this long. Default 1 s. */
   readyTimeoutMs?: number;
+  /** CIDR ranges that may read `/metrics` (`METRICS_ALLOW`); others get 403. Default: everyone. */
+  metricsAllow?: readonly string[];
+  /** After `stop()` begins, `/ready` answers 503 `draining` this long before streams and the listener close. Default 0. */
+  drainDelayMs?: number;
   /** Bigger request bodies get 413. Default 1 MiB. */
   maxBodyBytes?: number;
   /**
@@ -223,6 +228,15 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     : undefined;
   const budgets = options.budgets ? createBudgets(options.budgets) : undefined;
   const trustedProxyHops = options.trustedProxyHops ?? 0;
+  const observability = createGatewayObservability({
+    subgraphs,
+    redis: options.budgets?.redis,
+    ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+    metricsAllow: options.metricsAllow,
+    // Behind proxies the socket is the proxy's: judge the client the proxies name, as the admin allowlist does.
+    clientAddress: (req) => clientAddress(req, trustedProxyHops),
+    isDraining: (): boolean => stopping !== undefined,
+  });
   const operationLimits = createOperationLimits({
     supergraph,
     ...(options.operationLimits ? { limits: options.operationLimits } : {}),
@@ -294,6 +308,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     parseOptions: operationLimits.parseOptions,
     allowBatchedHttpRequests: operationLimits.allowBatchedHttpRequests,
     plugins: [
+      observability.plugin<GatewayContext>(),
       ...(usage ? [usage.plugin] : []),
       operationLimits.plugin,
       persistedDocuments.plugin,
@@ -330,7 +345,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
   const cors = createCors(corsOrigins);
   const requestIds = new WeakMap<IncomingMessage, string>();
   const responses = new WeakMap<IncomingMessage, ServerResponse>();
-  const readyTimeoutMs = options.readyTimeoutMs ?? 1_000;
+  const unobserveSubscriptions = observeSubscriptions('gateway', () => subscriptions.openStreams());
 
   async function context(req: IncomingMessage, body: unknown): Promise<GatewayContext> {
     persistedDocuments.checkHttpRequest(req, body);
@@ -343,11 +358,11 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     // After authentication (the budget is the user's, sized by tier), before any GraphQL work.
     applyBudgetVerdict(responses.get(req), await budgets?.check(identity));
     const traceparent = header(req, 'traceparent');
-    return {
+    return observability.track(req, {
       identity,
       requestId,
       ...(traceparent && TRACEPARENT.test(traceparent) ? { traceparent } : {}),
-    };
+    });
   }
 
   const server = createGraphQLHttpServer<GatewayContext>({
@@ -360,19 +375,13 @@ export async function startGateway(options: GatewayOptions, port: number, host =
       const requestId = sent && REQUEST_ID.test(sent) ? sent : randomUUID();
       requestIds.set(req, requestId);
       responses.set(req, res);
+      observability.begin(req, res, requestId);
       res.setHeader('x-request-id', requestId);
       return cors(req, res);
     },
+    metrics: observability.metrics,
     routes: {
-      '/health': (_req, res) => sendJson(res, 200, { status: 'ok', service: 'gateway' }),
-      '/ready': async (_req, res) => {
-        const checks = await Promise.all(
-          [...subgraphs].map(async ([name, url]) => ({ name, ok: await isHealthy(url, readyTimeoutMs) })),
-        );
-        const unavailable = checks.filter((check) => !check.ok).map((check) => check.name);
-        if (unavailable.length === 0) sendJson(res, 200, { status: 'ready', service: 'gateway' });
-        else sendJson(res, 503, { status: 'unavailable', service: 'gateway', unavailable });
-      },
+      ...observability.routes,
       ...(options.chatPage ? { '/chat': chatPageRoute() } : {}),
     },
     context,
@@ -408,6 +417,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     subscriptions,
     stop: () =>
       (stopping ??= (async () => {
+        if (options.drainDelayMs) await new Promise((resolve) => setTimeout(resolve, options.drainDelayMs));
         // Streams first: an open stream would hold the HTTP drain until its grace ran out.
         await subscriptions.close();
         await webSockets.close();
@@ -415,18 +425,9 @@ export async function startGateway(options: GatewayOptions, port: number, host =
         await apollo.stop();
         persistedDocuments.stop();
         await Promise.all(dataSources.map((dataSource) => dataSource.close()));
+        unobserveSubscriptions();
       })()),
   };
-}
-
-async function isHealthy(graphqlUrl: string, timeoutMs: number): Promise<boolean> {
-  try {
-    const response = await fetch(new URL('/health', graphqlUrl), { signal: AbortSignal.timeout(timeoutMs) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

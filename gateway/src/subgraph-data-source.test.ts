@@ -2,8 +2,14 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { parse } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ANONYMOUS, generateInternalKeyPair, importInternalSigningKey, type Identity } from '@supergraph/platform';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ANONYMOUS,
+  captureLogs,
+  generateInternalKeyPair,
+  importInternalSigningKey,
+  type Identity,
+} from '@supergraph/platform';
 import { SubgraphDataSource, type SubgraphFetchContext } from './subgraph-data-source.ts';
 
 const ALICE: Identity = { userId: 'u-1', roles: ['user'], scopes: [], tier: 'free', via: 'jwt', clientIp: '10.0.0.1' };
@@ -125,7 +131,8 @@ describe('SubgraphDataSource', () => {
   });
 
   it('turns a refused connection and a timeout into SERVICE_UNAVAILABLE at the fields', async () => {
-    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const lines: string[] = [];
+    const stopCapture = captureLogs((line) => lines.push(line));
     const refused = new SubgraphDataSource({
       name: 'gone',
       url: 'http://127.0.0.1:9/graphql',
@@ -148,11 +155,15 @@ describe('SubgraphDataSource', () => {
         { message: 'Service "slow" timed out', path: ['products'], extensions: { code: 'SERVICE_UNAVAILABLE' } },
       ],
     });
-    expect(log.mock.calls.map((call) => String(call[0]))).toEqual([
-      expect.stringMatching(/subgraph gone failed: .*ECONNREFUSED/),
-      '[gateway] subgraph slow failed: timeout',
+    stopCapture();
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        subgraph: 'gone',
+        msg: expect.stringMatching(/subgraph gone failed: .*ECONNREFUSED/),
+      }),
+      expect.objectContaining({ level: 'error', subgraph: 'slow', msg: 'subgraph slow failed: timeout' }),
     ]);
-    log.mockRestore();
     await Promise.all([refused.close(), slow.close()]);
   });
 });

@@ -10,7 +10,14 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { CryptoKey, KeyObject } from 'jose';
-import { ANONYMOUS, INTERNAL_TOKEN_HEADER, isTelemetryEnabled, type Identity } from '@supergraph/platform';
+import {
+  ANONYMOUS,
+  createLogger,
+  INTERNAL_TOKEN_HEADER,
+  isTelemetryEnabled,
+  metrics,
+  type Identity,
+} from '@supergraph/platform';
 import { createInFlight, type InFlight } from './in-flight.ts';
 import { createInternalTokenCache, identityFingerprint, type InternalTokenCache } from './internal-token-cache.ts';
 import {
@@ -43,6 +50,7 @@ export const IDENTITY_HEADERS = [
   'cookie',
 ] as const;
 const IDENTITY_HEADER_SET: ReadonlySet<string> = new Set(IDENTITY_HEADERS);
+const log = createLogger('gateway');
 
 export interface SubgraphDataSourceOptions {
   name: string;
@@ -89,6 +97,7 @@ export class SubgraphDataSource implements GraphQLDataSource<SubgraphFetchContex
   }
 
   async process(options: GraphQLDataSourceProcessOptions<SubgraphFetchContext>): Promise<GatewayGraphQLResponse> {
+    const startedAt = performance.now();
     try {
       const exchange = await this.#exchange(options);
       const body = parseBody(exchange);
@@ -101,8 +110,11 @@ export class SubgraphDataSource implements GraphQLDataSource<SubgraphFetchContex
       const rejection = inputRejection(error);
       if (rejection) return { errors: failureErrors(options, rejection, 'BAD_USER_INPUT') };
       const reason = describeFailure(error);
-      console.error(`[gateway] subgraph ${this.subgraphName} failed: ${reason.log}`);
+      log.error({ subgraph: this.subgraphName }, `subgraph ${this.subgraphName} failed: ${reason.log}`);
       return { errors: failureErrors(options, `Service "${this.subgraphName}" ${reason.message}`) };
+    } finally {
+      const seconds = (performance.now() - startedAt) / 1000;
+      metrics.subgraphFetchDuration.observe({ subgraph: this.subgraphName }, seconds);
     }
   }
 

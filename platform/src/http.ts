@@ -2,6 +2,10 @@ import { withDeadline } from './deadline.ts';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { createLogger, logContextFromHeaders, runWithLogContext } from './logger.ts';
+import { metricsRoute, type MetricsRouteOptions } from './metrics.ts';
+
+const log = createLogger('http');
 
 /** An error answered before GraphQL runs (bad body, missing internal token): status plus a GraphQL-shaped body. */
 export class HttpError extends Error {
@@ -64,6 +68,12 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
    * does not bound it. Throw {@link HttpError} to refuse before streaming.
    */
   stream?: (req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<boolean> | boolean;
+  /**
+   * `GET /metrics` (Prometheus text, the whole process's registry; see
+   * `metricsRoute`), with who may read it. Default: served to everyone.
+   * A route named `/metrics` in `routes` replaces it.
+   */
+  metrics?: MetricsRouteOptions;
 }
 
 /** The codes of GraphQL request errors (the request was well-formed, the operation was not). */
@@ -84,11 +94,18 @@ export function createGraphQLHttpServer<TContext extends BaseContext>(
 ): http.Server {
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const graphqlPath = options.graphqlPath ?? '/graphql';
+  const routes: Readonly<Record<string, RouteHandler>> = {
+    '/metrics': metricsRoute(options.metrics),
+    ...options.routes,
+  };
   const server = http.createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
-      if (error instanceof HttpError) return sendError(res, error);
-      console.error('[http] unhandled error', error);
-      sendError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
+    // Every line logged while the request runs carries its trace id (and request id).
+    runWithLogContext(logContextFromHeaders(req.headers), () => {
+      void handle(req, res).catch((error: unknown) => {
+        if (error instanceof HttpError) return sendError(res, error);
+        log.error({ err: error }, 'unhandled error');
+        sendError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
+      });
     });
   });
   server.keepAliveTimeout = 65_000;
@@ -98,7 +115,7 @@ export function createGraphQLHttpServer<TContext extends BaseContext>(
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (options.preflight?.(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = options.routes?.[url.pathname];
+    const route = routes[url.pathname];
     if (route) return route(req, res);
     if (url.pathname !== graphqlPath) {
       return sendError(res, new HttpError(404, 'NOT_FOUND', `No route ${url.pathname}`));
@@ -144,7 +161,7 @@ export function createGraphQLHttpServer<TContext extends BaseContext>(
 async function withRequestTimeout<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
   if (timeoutMs === undefined) return work;
   return withDeadline(work, timeoutMs, () => {
-    console.error(`[http] request gave up after ${timeoutMs} ms`);
+    log.error({ timeoutMs }, `request gave up after ${timeoutMs} ms`);
     throw new HttpError(504, 'GATEWAY_TIMEOUT', 'The request took too long; try again later');
   });
 }
@@ -211,7 +228,15 @@ export function sendJson(
   res.end(JSON.stringify(value));
 }
 
+const sentErrorCodes = new WeakMap<ServerResponse, string>();
+
+/** The `extensions.code` {@link sendError} answered `res` with, if it did (for request logs and metrics). */
+export function sentErrorCode(res: ServerResponse): string | undefined {
+  return sentErrorCodes.get(res);
+}
+
 export function sendError(res: ServerResponse, error: HttpError): void {
+  sentErrorCodes.set(res, error.code);
   sendJson(
     res,
     error.status,
@@ -233,8 +258,16 @@ export async function listen(server: http.Server, port: number, host = '127.0.0.
   return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }
 
+const drainingServers = new WeakSet<http.Server>();
+
+/** True once {@link closeServer} began on `server`: its `/ready` answers 503 `draining` while in-flight requests finish. */
+export function isDraining(server: http.Server): boolean {
+  return drainingServers.has(server);
+}
+
 /** Stops accepting connections, lets in-flight requests finish (up to `graceMs`), then closes the rest. */
 export async function closeServer(server: http.Server, graceMs = 10_000): Promise<void> {
+  drainingServers.add(server);
   if (!server.listening) return;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();

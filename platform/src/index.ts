@@ -18,3 +18,5 @@ export * from './usage.ts';
 export * from './logger.ts';
 export * from './telemetry.ts';
 export * from './websocket.ts';
+export * from './graphql-metrics.ts';
+export * from './health.ts';

@@ -36,6 +36,7 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 
 type PoolCounts = { total: number; idle: number; waiting: number };
 const poolSources = new Map<string, Set<() => PoolCounts>>();
+const poolListSources = new Set<() => ReadonlyArray<PoolCounts & { service: string }>>();
 const subscriptionSources = new Map<string, Set<() => number>>();
 
 let registry: Registry | undefined;
@@ -123,14 +124,17 @@ export const metrics: Metrics = {
           registers,
           collect() {
             this.reset();
-            for (const [service, sources] of poolSources) {
-              const sum: PoolCounts = { total: 0, idle: 0, waiting: 0 };
-              for (const source of sources) {
-                const counts = source();
-                sum.total += counts.total;
-                sum.idle += counts.idle;
-                sum.waiting += counts.waiting;
-              }
+            const sums = new Map<string, PoolCounts>();
+            const add = (service: string, counts: PoolCounts) => {
+              const sum = sums.get(service) ?? { total: 0, idle: 0, waiting: 0 };
+              sum.total += counts.total;
+              sum.idle += counts.idle;
+              sum.waiting += counts.waiting;
+              sums.set(service, sum);
+            };
+            for (const [service, sources] of poolSources) for (const source of sources) add(service, source());
+            for (const source of poolListSources) for (const pool of source()) add(pool.service, pool);
+            for (const [service, sum] of sums) {
               for (const state of ['total', 'idle', 'waiting'] as const) this.set({ service, state }, sum[state]);
             }
           },
@@ -206,6 +210,13 @@ export function observePool(service: string, counts: () => PoolCounts): () => vo
   return addSource(poolSources, service, counts);
 }
 
+/** Like {@link observePool} for a source that lists many pools at once (the `db` package's open pools), each by service. */
+export function observePools(list: () => ReadonlyArray<PoolCounts & { service: string }>): () => void {
+  void metrics.dbPoolConnections;
+  poolListSources.add(list);
+  return () => void poolListSources.delete(list);
+}
+
 /** Reports open subscription streams in `graphql_subscriptions_open` at every scrape; returns the unobserve function. */
 export function observeSubscriptions(service: string, open: () => number): () => void {
   void metrics.subscriptionsOpen;
@@ -242,7 +253,7 @@ export interface MetricsRouteOptions {
    * `METRICS_ALLOW` CIDR list); others get 403. Default: everyone, since
    * subgraphs listen on an internal network and `npm start` on loopback.
    */
-  allows?: (address: string) => boolean;
+  allows?: (address: string, req: IncomingMessage) => boolean;
 }
 
 /**
@@ -259,7 +270,7 @@ export function metricsRoute(
       res.end('Method not allowed\n');
       return;
     }
-    if (options.allows && !options.allows(req.socket.remoteAddress ?? '')) {
+    if (options.allows && !options.allows(req.socket.remoteAddress ?? '', req)) {
       res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('Forbidden\n');
       return;

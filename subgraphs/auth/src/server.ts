@@ -6,6 +6,7 @@ import {
   createAuditLog,
   createRedisRevocationPublisher,
   DEFAULT_REVOCATION_TTL_MS,
+  pingRedis,
   redisOrStandIn,
   sendJson,
   type AuditLog,
@@ -99,7 +100,7 @@ export async function startAuthSubgraph(
         auth: runtime,
         provenUserIds: new Set(),
       }),
-      ready: database.ping,
+      ready: { postgres: database.ping, redis: pingRedis(redis) },
       close: async () => {
         await runtime.audit.flush();
         await database.close();

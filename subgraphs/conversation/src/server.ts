@@ -10,7 +10,7 @@ import {
   type SubgraphContext,
   type SubgraphDeps,
 } from '@supergraph/kit';
-import { redisOrStandIn, type Redis } from '@supergraph/platform';
+import { pingRedis, redisOrStandIn, type Redis } from '@supergraph/platform';
 import type { ConversationContext } from './context.ts';
 import type { ConversationDb } from './conversation.table.ts';
 import { ReplyEngine, type Responders } from './generation/engine.ts';
@@ -171,7 +171,7 @@ export async function startConversationSubgraph(
       resolvers: withRateLimits(typeDefs, resolvers, { ...deps.rateLimits, redis: app.redis }),
       internalTokenKey: deps.internalTokenKey,
       createContext: (base) => contextFor(app, base),
-      ready: app.ping,
+      ready: { postgres: app.ping, redis: pingRedis(app.redis) },
       close: app.close,
       subscriptions: true,
     },

@@ -16,14 +16,20 @@ import { maskError } from '@supergraph/platform';
 import {
   closeServer,
   createGraphQLHttpServer,
+  graphqlMetricsPlugin,
+  healthRoute,
   HttpError,
+  isDraining,
   listen,
-  sendJson,
+  observePools,
+  readinessRoute,
+  type ReadinessChecks,
   type RouteHandler,
 } from '@supergraph/platform';
 import type { Identity } from '@supergraph/platform';
 import { INTERNAL_TOKEN_HEADER, verifyInternalToken } from '@supergraph/platform';
 import type { CryptoKey, KeyObject } from 'jose';
+import { openPools } from '@supergraph/db';
 
 /** A subgraph's resolver map, by type name (its generated `Resolvers` fits). */
 export type SubgraphResolvers = object;
@@ -55,8 +61,12 @@ export interface SubgraphOptions<TContext extends SubgraphContext> {
   internalTokenKey: CryptoKey | KeyObject;
   /** Adds the subgraph's own per-request context (loaders, db) to the verified identity. */
   createContext: (base: SubgraphContext) => TContext | Promise<TContext>;
-  /** Readiness: throws when a dependency (PostgreSQL) is unreachable. */
-  ready: () => Promise<void>;
+  /**
+   * Readiness checks by dependency name (`{ postgres: database.ping, redis:
+   * pingRedis(redis) }`); `/ready` answers 503 naming those that fail. A bare
+   * function is the `postgres` check.
+   */
+  ready: (() => Promise<void>) | ReadinessChecks;
   /** Releases resources (pool, redis) after the HTTP server drained. */
   close: () => Promise<void>;
   routes?: Readonly<Record<string, RouteHandler>>;
@@ -67,6 +77,12 @@ export interface SubgraphOptions<TContext extends SubgraphContext> {
    * token (see `serveSubscriptions`). Default false.
    */
   subscriptions?: boolean;
+  /**
+   * Once `stop()` begins, `/ready` answers 503 `draining` at once; the
+   * listener stays open this much longer, so a load balancer polling `/ready`
+   * stops sending work before connections are refused. Default 0.
+   */
+  drainDelayMs?: number;
 }
 
 export interface RunningSubgraph {
@@ -101,6 +117,7 @@ async function serveSubgraph<TContext extends SubgraphContext>(
   port: number,
   host: string,
 ): Promise<RunningSubgraph> {
+  observeDatabasePools();
   // Access checks wrap outside the NUL check: a refused caller learns nothing about its input.
   const schema = enforceAuthDirectives(
     rejectNulArguments(
@@ -117,22 +134,23 @@ async function serveSubgraph<TContext extends SubgraphContext>(
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => maskError(formatted, error, options.name),
     // Inline traces (ftv1) are for Apollo's hosted studio, which we do not use; tracing is OpenTelemetry's job.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      graphqlMetricsPlugin<TContext>({ service: options.name }),
+    ],
   });
   await apollo.start();
-  const server = createGraphQLHttpServer<TContext>({
+  const server: http.Server = createGraphQLHttpServer<TContext>({
     apollo,
     maxBodyBytes: options.maxBodyBytes ?? 2 * 1024 * 1024,
     routes: {
-      '/health': (_req, res) => sendJson(res, 200, { status: 'ok', service: options.name }),
-      '/ready': async (_req, res) => {
-        try {
-          await options.ready();
-          sendJson(res, 200, { status: 'ready', service: options.name });
-        } catch {
-          sendJson(res, 503, { status: 'unavailable', service: options.name });
-        }
-      },
+      '/health': healthRoute(options.name),
+      '/ready': readinessRoute({
+        service: options.name,
+        checks: typeof options.ready === 'function' ? { postgres: options.ready } : options.ready,
+        isDraining: (): boolean => stopping !== undefined || isDraining(server),
+      }),
       ...options.routes,
     },
     context: async (req) => {
@@ -165,6 +183,7 @@ async function serveSubgraph<TContext extends SubgraphContext>(
     http: server,
     stop: () =>
       (stopping ??= (async () => {
+        if (options.drainDelayMs) await new Promise((resolve) => setTimeout(resolve, options.drainDelayMs));
         // Sockets first (1001): an open one would hold the HTTP drain, and a subscription must not outlive the pool.
         await subscriptions?.close();
         await closeServer(server);
@@ -172,6 +191,15 @@ async function serveSubgraph<TContext extends SubgraphContext>(
         await options.close();
       })()),
   };
+}
+
+let isObservingPools = false;
+
+/** Every open pool of the process in `db_pool_connections`, labelled by its schema; once per process. */
+function observeDatabasePools(): void {
+  if (isObservingPools) return;
+  isObservingPools = true;
+  observePools(() => openPools().map((pool) => ({ ...pool, service: pool.schema })));
 }
 
 async function identityFromRequest(

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
 import { createDatabase, QueryObserver, type SubgraphDatabaseSpec } from '@supergraph/db';
 import { startSubgraph, withRateLimits, type RunningSubgraph, type SubgraphDeps } from '@supergraph/kit';
-import { redisOrStandIn } from '@supergraph/platform';
+import { pingRedis, redisOrStandIn } from '@supergraph/platform';
 import type { KnowledgeContext, SearchSettings } from './context.ts';
 import type { KnowledgeDb } from './knowledge.table.ts';
 import { createLoaders } from './loaders.ts';
@@ -62,7 +62,7 @@ export async function startKnowledgeSubgraph(
       resolvers: withRateLimits(typeDefs, resolvers, { ...deps.rateLimits, redis }),
       internalTokenKey: deps.internalTokenKey,
       createContext: (base) => ({ ...base, db, loaders: createLoaders(db), search }),
-      ready: database.ping,
+      ready: { postgres: database.ping, redis: pingRedis(redis) },
       close: async () => {
         await database.close();
         release();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDatabase, QueryObserver, type SubgraphDatabaseSpec } from '@supergraph/db';
 import { startSubgraph, withRateLimits, type RunningSubgraph, type SubgraphDeps } from '@supergraph/kit';
-import { redisOrStandIn } from '@supergraph/platform';
+import { pingRedis, redisOrStandIn } from '@supergraph/platform';
 import { parse } from 'graphql';
 import type { StorageContext } from './context.ts';
 import { createLoaders } from './loaders.ts';
@@ -74,7 +74,7 @@ export async function startStorageUnitsSubgraph(
         target: deps.target,
         loaders: createLoaders(db),
       }),
-      ready: database.ping,
+      ready: { postgres: database.ping, redis: pingRedis(redis) },
       close,
     },
     port,
