@@ -9,7 +9,7 @@ import { insertAuditEvents } from './audit.repository.ts';
 import { auditRowOf } from './ingest.ts';
 import type { OperationsDb } from './operations.table.ts';
 import { databaseSpec } from './server.ts';
-import { StreamConsumer } from './stream-consumer.ts';
+import { StreamConsumer, type StreamConsumerHandle } from './stream-consumer.ts';
 import { eventually } from './testing/harness.ts';
 
 /**
@@ -30,7 +30,7 @@ describe.skipIf(!hasRedisServer)('the stream consumer across a Redis outage (nee
   let port: number;
   let server: ChildProcess | undefined;
   let redis: Redis;
-  let consumer: StreamConsumer<unknown>;
+  let consumer: StreamConsumerHandle;
   const logs: string[] = [];
   const stream = `test:${randomUUID()}:audit`;
 

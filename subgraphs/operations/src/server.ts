@@ -29,7 +29,7 @@ import { Pruner, type RetentionSettings } from './pruner.ts';
 import { resolvers } from './resolvers/index.ts';
 import { serviceTargetsFromFile, type ServiceTarget } from './service-targets.ts';
 import { publishStoredSnapshot, readSnapshot } from './settings.service.ts';
-import { StreamConsumer } from './stream-consumer.ts';
+import { StreamConsumer, type StreamConsumerHandle } from './stream-consumer.ts';
 import type { SystemFacts } from './system.service.ts';
 import { insertUsageRecords } from './usage.repository.ts';
 
@@ -97,7 +97,7 @@ export interface OperationsApp {
   redisPrefix: string;
   audit: AuditLog;
   system: SystemFacts;
-  consumers: { audit: StreamConsumer<unknown>; usage: StreamConsumer<unknown> };
+  consumers: { audit: StreamConsumerHandle; usage: StreamConsumerHandle };
   pruner: Pruner;
   ping(): Promise<void>;
   /** Stops the consumers and the pruner, flushes the audit log, closes the pool and an own Redis. */
@@ -160,7 +160,7 @@ export async function createOperationsApp(deps: OperationsDeps): Promise<Operati
     redisPrefix,
     audit,
     system,
-    consumers: consumers as OperationsApp['consumers'],
+    consumers,
     pruner,
     ping: database.ping,
     async close() {

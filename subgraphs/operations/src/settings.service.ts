@@ -6,7 +6,6 @@ import {
   publishSettings,
   SETTINGS_SCHEMA,
   type AuditLog,
-  type LiveSettings,
   type Redis,
   type SettingsSnapshot,
 } from '@supergraph/platform';
@@ -108,5 +107,3 @@ export async function publishStoredSnapshot(
     return false;
   }
 }
-
-export type { LiveSettings };

@@ -25,6 +25,13 @@ export interface StreamConsumerOptions<T> {
   log?: (message: string) => void;
 }
 
+/** A running consumer, whatever it stores: what its owner starts and stops. */
+export interface StreamConsumerHandle {
+  readonly stored: number;
+  start(): void;
+  stop(): Promise<void>;
+}
+
 /**
  * Copies a Redis stream into PostgreSQL: XREAD BLOCK from the last stored id
  * on its own connection (a blocking read must not hold the command
@@ -38,7 +45,7 @@ export interface StreamConsumerOptions<T> {
  * The stand-in (`ioredis-mock`) cannot block (its XREAD BLOCK polls and marks
  * entries consumed for every reader), so there the consumer polls XRANGE.
  */
-export class StreamConsumer<T> {
+export class StreamConsumer<T> implements StreamConsumerHandle {
   readonly #options: Required<Omit<StreamConsumerOptions<T>, 'log'>> & { log: (message: string) => void };
   readonly #isRealRedis: boolean;
   #reader: Redis | undefined;
