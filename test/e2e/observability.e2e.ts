@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultAuthConfig, startAuthSubgraph } from '@supergraph/auth';
 import { startSubgraph, type RunningSubgraph, type SubgraphContext } from '@supergraph/kit';
 import { captureLogs, generateSigningJwk, pingRedis, REDIS_CLIENT_OPTIONS, VERSION } from '@supergraph/platform';
+import { startTickerStack } from '../fixtures/ticker/ticker-stack.ts';
 import { firstCode, postGraphQL, registerAndLogin, startStack, type Stack } from './harness.ts';
 
 /**
@@ -197,6 +198,40 @@ describe('/metrics', () => {
     });
     expect(await viaGraphQL.text()).not.toContain('# HELP');
     expect((await fetch(at(stack.gateway.url, '/metrics'), { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe('graphql_subscriptions_open', () => {
+  it('shows an open SSE subscription at the gateway and drops when the client leaves', async () => {
+    const ticker = await startTickerStack();
+    cleanups.push(() => ticker.stop());
+    const open = async () =>
+      sample(await scrape(ticker.gateway.url), 'graphql_subscriptions_open', { service: 'gateway' }) ?? 0;
+    const before = await open();
+    const client = new AbortController();
+    const response = await fetch(ticker.gateway.url, {
+      method: 'POST',
+      signal: client.signal,
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${await ticker.accessToken()}`,
+      },
+      body: JSON.stringify({ query: 'subscription Forever { forever(intervalMs: 50) { n } }' }),
+    });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    // The first bytes may be a heartbeat comment: read until the first event.
+    let received = '';
+    while (!received.includes('event: next')) {
+      const chunk = await reader.read();
+      if (chunk.done) throw new Error(`the stream ended before an event: ${received}`);
+      received += new TextDecoder().decode(chunk.value);
+    }
+    await until(async () => (await open()) === before + 1);
+    client.abort();
+    await reader.cancel().catch(() => {});
+    await until(async () => (await open()) === before);
   });
 });
 
