@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { countCacheLookup } from '@supergraph/platform';
 import type { Passage } from './responders/responder.ts';
 
 /** What a reply depends on: the droid as configured, the prompt, and what retrieval found. */
@@ -64,6 +65,7 @@ export class ResponseCache {
     const text = this.#entries.get(key);
     if (text === undefined) this.#misses++;
     else this.#hits++;
+    countCacheLookup('conversation', 'response', text !== undefined);
     return text;
   }
 
