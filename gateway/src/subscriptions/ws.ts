@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { buildSchema, GraphQLError, parse, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { ANONYMOUS, HttpError, type Identity } from '@supergraph/platform';
+import { acceptWebSockets, ANONYMOUS, HttpError, type Identity } from '@supergraph/platform';
 import type { Authenticator } from '../authenticate.ts';
 import type { BudgetVerdict } from '../budgets.ts';
 import { clientAddress } from '../client-address.ts';
@@ -68,20 +66,11 @@ const PLACEHOLDER_DOCUMENT = parse('subscription { _ }');
  * Queries and mutations are answered BAD_REQUEST (use HTTP).
  */
 export function serveWebSocketSubscriptions(options: WebSocketTransportOptions): WebSocketTransport {
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const endpoint = acceptWebSockets(options.server, '/graphql', { maxPayload: 1024 * 1024 });
+  const sockets = endpoint.sockets;
   const connections = new WeakMap<object, Connection>();
   const isOriginAllowed = createOriginCheck(options.corsOrigins);
   const maxSubscriptions = options.maxSubscriptionsPerConnection ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION;
-
-  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path !== '/graphql') {
-      socket.destroy();
-      return;
-    }
-    sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req));
-  };
-  options.server.on('upgrade', onUpgrade);
 
   useServer<Record<string, unknown> | undefined, { connection?: Connection }>(
     {
@@ -158,27 +147,7 @@ export function serveWebSocketSubscriptions(options: WebSocketTransportOptions):
     sockets,
   );
 
-  let closing: Promise<void> | undefined;
-  return {
-    connections: () => sockets.clients.size,
-    close: () =>
-      (closing ??= (async () => {
-        options.server.off('upgrade', onUpgrade);
-        await Promise.all(
-          [...sockets.clients].map(
-            (ws: WebSocket) =>
-              new Promise<void>((resolve) => {
-                if (ws.readyState === ws.CLOSED) return resolve();
-                ws.once('close', () => resolve());
-                ws.close(1001, 'Going Away');
-                // A client that does not answer the close within a second is cut off.
-                setTimeout(() => ws.terminate(), 1_000).unref();
-              }),
-          ),
-        );
-        await new Promise<void>((resolve) => sockets.close(() => resolve()));
-      })()),
-  };
+  return { connections: endpoint.connections, close: endpoint.close };
 }
 
 /** `connection_init`'s payload as the headers the authenticator reads (only the credential ones). */

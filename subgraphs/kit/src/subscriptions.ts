@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { CryptoKey, KeyObject } from 'jose';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { maskError, verifyInternalToken, type Identity } from '@supergraph/platform';
+import { acceptWebSockets, maskError, verifyInternalToken, type Identity } from '@supergraph/platform';
 import type { SubgraphContext } from './subgraph.ts';
 
 /** What a subgraph's subscription endpoint needs; `startSubgraph({ subscriptions: true })` fills it in. */
@@ -52,17 +50,9 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 export function serveSubscriptions<TContext extends SubgraphContext>(
   options: SubgraphSubscriptionOptions<TContext>,
 ): SubgraphSubscriptions {
-  const sockets = new WebSocketServer({ noServer: true });
+  const endpoint = acceptWebSockets(options.server, '/graphql');
+  const sockets = endpoint.sockets;
   const verified = new WeakMap<object, Verified>();
-  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path !== '/graphql') {
-      socket.destroy();
-      return;
-    }
-    sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req));
-  };
-  options.server.on('upgrade', onUpgrade);
 
   const mask = (errors: readonly GraphQLError[] | readonly GraphQLFormattedError[]): GraphQLFormattedError[] =>
     errors.map((error) => {
@@ -106,23 +96,5 @@ export function serveSubscriptions<TContext extends SubgraphContext>(
     sockets,
   );
 
-  let closing: Promise<void> | undefined;
-  return {
-    connections: () => sockets.clients.size,
-    close: () =>
-      (closing ??= (async () => {
-        options.server.off('upgrade', onUpgrade);
-        const closed = [...sockets.clients].map(
-          (ws: WebSocket) =>
-            new Promise<void>((resolve) => {
-              ws.once('close', () => resolve());
-              ws.close(1001, 'Going Away');
-              // A peer that does not answer the close within a second is cut off.
-              setTimeout(() => ws.terminate(), 1_000).unref();
-            }),
-        );
-        await Promise.all(closed);
-        await new Promise<void>((resolve) => sockets.close(() => resolve()));
-      })()),
-  };
+  return { connections: endpoint.connections, close: endpoint.close };
 }
