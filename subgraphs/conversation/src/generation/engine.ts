@@ -115,7 +115,8 @@ export class ReplyEngine {
     let sequence = 0;
     let saved = { sequence: 0, at: Date.now() };
     let lostLease = false;
-    const saveEvery = options.saveEvery ?? { deltas: 20, ms: 250 };
+    // Every delta is in Redis at once; the row is the crash copy, saved in batches (a save per token exhausted the pool at 5,000 streams).
+    const saveEvery = options.saveEvery ?? { deltas: 50, ms: 1_000 };
     const leaseTimer = setInterval(
       () => {
         renewLease(options.db, reply.id, options.leaseSeconds).then(
@@ -169,7 +170,10 @@ export class ReplyEngine {
         const piece = delta.slice(0, MAX_REPLY_CHARS - content.length);
         sequence += 1;
         content += piece;
-        await this.#publish([{ ...events, kind: 'DELTA', sequence, delta: piece }]);
+        await this.#publish([
+          // The first delta carries the citations (stored just before), so no subscriber reads the row for them.
+          { ...events, kind: 'DELTA', sequence, delta: piece, ...(sequence === 1 ? citationsOf(passages) : {}) },
+        ]);
         if (sequence - saved.sequence >= saveEvery.deltas || Date.now() - saved.at >= saveEvery.ms) {
           saved = { sequence, at: Date.now() };
           const stillStreaming = await saveProgress(options.db, reply.id, {

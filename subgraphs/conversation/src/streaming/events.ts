@@ -27,6 +27,12 @@ export interface StreamEvent {
    * telemetry off): pub/sub has no headers, so the event carries its trace.
    */
   traceparent?: string;
+  /**
+   * On the first DELTA only: what the reply cites (knowledge entry ids, and
+   * `unit:recordId`s), so a subscriber learns them without reading the row.
+   */
+  citations?: string[];
+  recordCitations?: string[];
 }
 
 /** How long a reply's list stays replayable. */
@@ -79,12 +85,23 @@ export function parseStreamEvent(text: string): StreamEvent | null {
         ...(typeof value.traceparent === 'string' && TRACEPARENT_PATTERN.test(value.traceparent)
           ? { traceparent: value.traceparent }
           : {}),
+        ...(isIdList(value.citations) ? { citations: value.citations } : {}),
+        ...(isIdList(value.recordCitations) ? { recordCitations: value.recordCitations } : {}),
       };
     }
   } catch {
     // not JSON: ignored below
   }
   return null;
+}
+
+/** A bounded list of short ids (what an event may carry as citations). */
+function isIdList(value: unknown): value is string[] {
+  return (
+    Array.isArray(value) &&
+    value.length <= 100 &&
+    value.every((item) => typeof item === 'string' && item.length > 0 && item.length <= 200)
+  );
 }
 
 /** The events of a reply stored so far, in order. */

@@ -44,9 +44,17 @@ class ReplyView {
     }
     if (event.kind !== 'DELTA' || event.sequence <= this.lastSequence) return null;
     if (event.sequence === 1) {
-      // Citations are stored just before the first delta: a view read earlier learns them here.
-      const row = await findMessage(sources.db, event.messageId);
-      if (row) this.base = toMessage(row);
+      // The first delta carries the citations (stored just before it): a view read earlier learns them here.
+      if (event.citations || event.recordCitations) {
+        this.base = {
+          ...this.base,
+          citationIds: event.citations ?? this.base.citationIds,
+          recordCitations: event.recordCitations ?? this.base.recordCitations,
+        };
+      } else if (this.base.citationIds.length === 0) {
+        const row = await findMessage(sources.db, event.messageId);
+        if (row) this.base = toMessage(row);
+      }
     }
     this.lastSequence = event.sequence;
     this.content += event.delta ?? '';
