@@ -11,6 +11,7 @@ import {
 } from 'jose';
 import { LRUCache } from 'lru-cache';
 import {
+  createLogger,
   ANONYMOUS,
   countCacheLookup,
   HttpError,
@@ -21,6 +22,8 @@ import {
   type Role,
   type Tier,
 } from '@supergraph/platform';
+
+const log = createLogger('gateway');
 import { createInternalTokenCache } from './internal-token-cache.ts';
 
 /** Access tokens only: refresh tokens (`refresh+jwt`) and anything else are refused. */
@@ -254,7 +257,7 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
         signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
       });
     } catch (error) {
-      console.error('[gateway] credential lookup failed', error instanceof Error ? error.message : error);
+      log.error(`credential lookup failed: ${error instanceof Error ? error.message : String(error)}`);
       throw new HttpError(503, 'SERVICE_UNAVAILABLE', 'Authentication service unavailable', { 'retry-after': '1' });
     }
     const body = (await response.json().catch(() => null)) as {
@@ -262,7 +265,7 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
       errors?: unknown[];
     } | null;
     if (!response.ok || !body || body.errors?.length || !body.data) {
-      console.error('[gateway] credential lookup answered', response.status, JSON.stringify(body?.errors ?? null));
+      log.error({ status: response.status, errors: body?.errors ?? null }, 'credential lookup answered with errors');
       throw new HttpError(503, 'SERVICE_UNAVAILABLE', 'Authentication service unavailable', { 'retry-after': '1' });
     }
     const resolved = body.data.resolveCredential;

@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { ApolloServerPlugin, BaseContext, PersistedQueryOptions } from '@apollo/server';
 import { LRUCache } from 'lru-cache';
-import { HttpError, withDeadline, type Identity, type Redis } from '@supergraph/platform';
+import { createLogger, HttpError, withDeadline, type Identity, type Redis } from '@supergraph/platform';
 import { EMPTY_MANIFEST, loadManifestSource, type Manifest, type ManifestOperation } from './persisted-manifest.ts';
+
+const log = createLogger('gateway');
 
 /**
  * `off`: no manifest, no APQ. `allow`: manifest ids, APQ and arbitrary
@@ -253,7 +255,7 @@ export function createRedisKeyValueCache(
     try {
       return await withDeadline(work, timeoutMs, () => fallback);
     } catch (error) {
-      console.error(`[gateway] APQ cache ${what} failed: ${reason(error)}`);
+      log.error(`APQ cache ${what} failed: ${reason(error)}`);
       return fallback;
     }
   }

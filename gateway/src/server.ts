@@ -8,6 +8,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { parse, type GraphQLFormattedError } from 'graphql';
 import type { CryptoKey, JSONWebKeySet, KeyObject } from 'jose';
 import {
+  createLogger,
   closeServer,
   createGraphQLHttpServer,
   listen,
@@ -37,6 +38,8 @@ import { operationResolutionPlugin } from './operation-resolution.ts';
 import { valueCompletionPlugin } from './value-completion.ts';
 import { createGatewayObservability } from './observability.ts';
 import { maintenancePlugin } from './maintenance.ts';
+
+const log = createLogger('gateway');
 import { createUsageTracking } from './usage.ts';
 
 export interface GatewayOptions {
@@ -163,7 +166,7 @@ export function formatGatewayError(formatted: GraphQLFormattedError, error: unkn
   const service = formatted.extensions?.['serviceName'];
   if (typeof service === 'string' && (code === 'INTERNAL_SERVER_ERROR' || code === 'DOWNSTREAM_SERVICE_ERROR')) {
     // The subgraph logged (and masked) the original; one line here is enough to correlate.
-    console.error(`[gateway] ${service} answered an internal error at ${JSON.stringify(formatted.path ?? [])}`);
+    log.error({ subgraph: service, path: formatted.path ?? [] }, `${service} answered an internal error`);
     const masked: GraphQLFormattedError = {
       message: 'Internal server error',
       extensions: { code: 'INTERNAL_SERVER_ERROR' },

@@ -1,5 +1,8 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
+import { createLogger } from '@supergraph/platform';
+
+const log = createLogger('gateway');
 
 /**
  * When a subgraph leaves a non-null field null without an error, the gateway
@@ -36,7 +39,7 @@ export function valueCompletionPlugin<TContext extends BaseContext>(): ApolloSer
 export function valueCompletionErrors(reports: unknown): GraphQLFormattedError[] {
   return (Array.isArray(reports) ? reports : [reports]).map((report): GraphQLFormattedError => {
     const { message, path } = (report ?? {}) as { message?: unknown; path?: unknown };
-    console.error(`[gateway] value completion: ${String(message)} at ${JSON.stringify(path ?? [])}`);
+    log.error({ path: path ?? [] }, `value completion: ${String(message)}`);
     return {
       message: 'Internal server error',
       ...(Array.isArray(path) ? { path: path as Array<string | number> } : {}),

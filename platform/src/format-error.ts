@@ -1,5 +1,8 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { PUBLIC_ERROR_CODES } from './errors.ts';
+import { createLogger, type Logger } from './logger.ts';
+
+const loggers = new Map<string, Logger>();
 
 /**
  * Masks every error whose code is not public: clients see "Internal server
@@ -11,7 +14,9 @@ export function maskError(formatted: GraphQLFormattedError, original: unknown, s
     const { stacktrace: _stacktrace, exception: _exception, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
-  console.error(`[${service}] internal error`, original);
+  let log = loggers.get(service);
+  if (!log) loggers.set(service, (log = createLogger(service)));
+  log.error({ err: original, path: formatted.path }, 'internal error');
   const masked: GraphQLFormattedError = {
     message: 'Internal server error',
     extensions: { code: 'INTERNAL_SERVER_ERROR' },

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { createLogger } from './logger.ts';
 
 export type { Redis } from 'ioredis';
 
@@ -41,12 +42,12 @@ export async function createRedis(
     client.on('error', (error: Error) => {
       if (isDown) return;
       isDown = true;
-      console.error(`[redis] unavailable: ${error.message} (reconnecting)`);
+      createLogger('redis').error(`unavailable: ${error.message} (reconnecting)`);
     });
     client.on('ready', () => {
       if (!isDown) return;
       isDown = false;
-      console.warn('[redis] reconnected');
+      createLogger('redis').warn('reconnected');
     });
     await waitForReady(client, FIRST_CONNECTION_WAIT_MS);
     return client;

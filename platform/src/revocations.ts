@@ -1,4 +1,5 @@
 import { withDeadline } from './deadline.ts';
+import { createLogger } from './logger.ts';
 import type { Redis } from 'ioredis';
 
 /**
@@ -210,7 +211,8 @@ export async function subscribeToRevocations(
 ): Promise<RevocationList> {
   const keys = revocationKeys(options.prefix);
   const ttlMs = options.ttlMs ?? DEFAULT_REVOCATION_TTL_MS;
-  const log = options.log ?? ((message: string) => console.error(`[revocations] ${message}`));
+  const logger = createLogger('revocations');
+  const log = options.log ?? ((message: string) => logger.error(message));
   const map = new RevocationMap(ttlMs);
   // Named after its channel, so an operator (or a test) can find this connection in CLIENT LIST.
   const subscriber = redis.duplicate({

@@ -1,3 +1,5 @@
+import { createLogger } from './logger.ts';
+
 /**
  * Runs `stop` once on the first SIGTERM or SIGINT, then exits 0 (1 when
  * stopping failed). Every entry point drains the same way: HTTP first, then
@@ -11,11 +13,12 @@ export function stopOnSignals(label: string, stop: () => Promise<void>): void {
   const handle = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    console.log(`[${label}] ${signal}: draining`);
+    const log = createLogger(label);
+    log.info({ signal }, `${signal}: draining`);
     stop().then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error(`[${label}] stop failed`, error);
+        log.error({ err: error }, 'stop failed');
         process.exit(1);
       },
     );

@@ -17,7 +17,7 @@ import {
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values.js';
 import { LRUCache } from 'lru-cache';
-import { currentTraceparent, HttpError, type Identity, type RevocationList } from '@supergraph/platform';
+import { createLogger, currentTraceparent, HttpError, type Identity, type RevocationList } from '@supergraph/platform';
 import { supergraphForQueryPlanner } from '../access-control.ts';
 import type { InternalTokenCache } from '../internal-token-cache.ts';
 import type { PersistedDocuments } from '../persisted-documents.ts';
@@ -26,6 +26,8 @@ import { valueCompletionErrors } from '../value-completion.ts';
 import type { SubscriptionCore, SubscriptionRequest, SubscriptionSession } from './core.ts';
 import { EventStream } from './event-stream.ts';
 import { createUpstreams, type UpstreamFailure } from './upstream.ts';
+
+const log = createLogger('gateway');
 
 /** The service name the primary fetch takes in each event's plan: a data source answering with that event. */
 const EVENT_SOURCE = '__subscription_event__';
@@ -201,7 +203,7 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
       });
       plan = planner.buildQueryPlan(planned);
     } catch (error) {
-      console.error('[gateway] could not plan a subscription', error instanceof Error ? error.message : error);
+      log.error(`could not plan a subscription: ${error instanceof Error ? error.message : String(error)}`);
       return refusal('INTERNAL_SERVER_ERROR', 'Internal server error');
     }
     const node = plan.node;
@@ -297,7 +299,7 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
 
   function failureResult(failure: UpstreamFailure, subgraph: string): ExecutionResult {
     if (failure.kind === 'errors') return formatResult({ errors: failure.errors } as ExecutionResult, subgraph);
-    console.error(`[gateway] subscription upstream ${subgraph} ended: ${failure.reason}`);
+    log.error({ subgraph }, `subscription upstream ${subgraph} ended: ${failure.reason}`);
     return refusal('SERVICE_UNAVAILABLE', `Service "${subgraph}" is unavailable`);
   }
 
@@ -349,7 +351,7 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
     let chain = Promise.resolve();
     const then = (work: () => Promise<void> | void) => {
       chain = chain.then(work).catch((error: unknown) => {
-        console.error('[gateway] a subscription event failed', error instanceof Error ? error.message : error);
+        log.error(`a subscription event failed: ${error instanceof Error ? error.message : String(error)}`);
         stream.end(refusal('INTERNAL_SERVER_ERROR', 'Internal server error'));
       });
     };

@@ -1,5 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
+import { createLogger } from '@supergraph/platform';
+
+const log = createLogger('gateway');
 
 /** How one streaming protocol frames a subscription on the wire (SSE, multipart). */
 export interface StreamFraming {
@@ -52,7 +55,7 @@ export async function streamResults(
     }
   } catch (error) {
     if (!signal.aborted) {
-      console.error('[gateway] subscription stream failed', error);
+      log.error({ err: error }, 'subscription stream failed');
       await write(res, framing.failure(INTERNAL_ERROR));
     }
   } finally {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  createLogger,
   HttpError,
   INTERNAL_TOKEN_HEADER,
   readJsonBody,
@@ -14,6 +15,8 @@ import type { Kysely } from 'kysely';
 import type { AuthDb } from './auth.table.ts';
 import type { AuthRuntime } from './context.ts';
 import { issueGrant } from './grants.service.ts';
+
+const log = createLogger('auth');
 import { PROVIDER_NAME } from './validation.ts';
 
 export const GRANTS_PATH = '/internal/grants';
@@ -52,7 +55,7 @@ export function createGrantsRoute(options: GrantsRouteOptions): RouteHandler {
     } catch (error) {
       if (error instanceof HttpError) return sendError(res, error);
       // The message names no secret (the cipher's errors say which provider, never the key).
-      console.error(`[auth] ${GRANTS_PATH} failed: ${error instanceof Error ? error.message : String(error)}`);
+      log.error(`${GRANTS_PATH} failed: ${error instanceof Error ? error.message : String(error)}`);
       sendError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
     }
   };

@@ -26,11 +26,20 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { Redis } from 'ioredis';
-import { checkRateLimit, ErrorCode, parseTierValues, rateLimited, type RateLimitDecision } from '@supergraph/platform';
+import {
+  checkRateLimit,
+  createLogger,
+  ErrorCode,
+  parseTierValues,
+  rateLimited,
+  type RateLimitDecision,
+} from '@supergraph/platform';
 import type { Identity, SettingsSource, Tier } from '@supergraph/platform';
 
 // The counter moved to platform so the gateway's budgets share it; kit's API stays the same.
 export { checkRateLimit, type RateLimitDecision } from '@supergraph/platform';
+
+const log = createLogger('rate-limit');
 
 /** Declare this in a subgraph SDL that uses `@rateLimit`; it stays subgraph-local (not composed). */
 export const RATE_LIMIT_DIRECTIVE_SDL =
@@ -237,7 +246,7 @@ export function warnStoreError(coordinate: string, error: unknown, consequence: 
   if (now - (lastStoreWarning.get(coordinate) ?? 0) < STORE_WARNING_INTERVAL_MS) return;
   lastStoreWarning.set(coordinate, now);
   const message = error instanceof Error ? error.message : String(error);
-  console.warn(`[rate-limit] Redis unavailable for ${coordinate} (${message}); ${consequence}`);
+  log.warn({ field: coordinate }, `Redis unavailable for ${coordinate} (${message}); ${consequence}`);
 }
 
 /** Parses `pro=5,enterprise=20` (env) into tier multipliers. */

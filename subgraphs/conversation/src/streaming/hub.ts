@@ -1,4 +1,7 @@
 import type { Redis } from '@supergraph/platform';
+import { createLogger } from '@supergraph/platform';
+
+const log = createLogger('conversation');
 
 type Listener = (message: string) => void;
 
@@ -25,7 +28,7 @@ export class EventHub {
   constructor(redis: Redis) {
     // Queue commands while reconnecting: ioredis resubscribes by itself after a lost connection.
     this.#subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
-    this.#subscriber.on('error', (error: Error) => console.error(`[conversation] subscriber: ${error.message}`));
+    this.#subscriber.on('error', (error: Error) => log.error(`subscriber: ${error.message}`));
     this.#subscriber.on('message', (channel: string, message: string) => {
       for (const listener of this.#channels.get(channel)?.listeners ?? []) listener(message);
     });
