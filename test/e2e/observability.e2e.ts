@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { parse } from 'graphql';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -264,6 +265,42 @@ describe('/health and /ready', () => {
     // The stack's gateway, whose subgraphs are fine, is ready.
     expect((await json(at(stack.gateway.url, '/ready'))).status).toBe(200);
   });
+
+  // A real outage needs a real server: PostgreSQL behind a TCP relay the test cuts.
+  it.skipIf(!process.env['DATABASE_URL'])(
+    'goes 503 within ~2 s when a ready subgraph loses PostgreSQL mid-run (it used to stay 200)',
+    async () => {
+      const upstream = new URL(stack.db.url ?? '');
+      const sockets = new Set<net.Socket>();
+      const relay = net.createServer((client) => {
+        const server = net.connect(Number(upstream.port || 5432), upstream.hostname);
+        for (const socket of [client, server]) {
+          sockets.add(socket);
+          socket.on('error', () => {});
+          socket.on('close', () => sockets.delete(socket));
+        }
+        client.pipe(server).pipe(client);
+      });
+      await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+      const relayed = new URL(upstream.href);
+      relayed.host = `127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
+      const subgraph = await startAuth({ url: relayed.href });
+      const gateway = await stack.startGatewayWith({
+        subgraphUrls: { auth: subgraph.url, probe: stack.probe?.subgraph.url },
+      });
+      await until(async () => (await json(at(gateway.url, '/ready'))).status === 200);
+
+      // The outage: the relay refuses new connections and drops the pool's open ones.
+      relay.close();
+      for (const socket of sockets) socket.destroy();
+      let last: Awaited<ReturnType<typeof json>> | undefined;
+      const took = await until(async () => (last = await json(at(gateway.url, '/ready'))).status === 503);
+      expect(took).toBeLessThan(5_000);
+      expect(last?.body['unavailable']).toEqual(['auth']);
+      expect((await json(at(subgraph.url, '/ready'))).body['unavailable']).toEqual(['postgres']);
+      expect((await json(at(subgraph.url, '/health'))).status).toBe(200);
+    },
+  );
 
   it('a subgraph whose Redis is gone names redis; so does a gateway whose budget Redis is gone', async () => {
     const subgraph = await startAuth({ url: undefined, redis: deadRedis() });
