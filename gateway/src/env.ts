@@ -60,6 +60,8 @@ const schema = z.object({
   ADMIN_IP_ALLOWLIST: z.string().default(''),
   /** Who may read `/metrics`: CIDR ranges, or `any`. Unset: private networks in production, anyone elsewhere. */
   METRICS_ALLOW: z.string().optional(),
+  /** After SIGTERM, `/ready` answers 503 `draining` this long before the listener closes (the load balancer's probe period). */
+  DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   BUDGETS_ENABLED: flag(true),
   BUDGET_PER_MINUTE: z.string().default(''),
   BUDGET_PER_DAY: z.string().default(''),

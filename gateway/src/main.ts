@@ -76,6 +76,7 @@ async function main(): Promise<void> {
       trustedProxyHops: env.TRUSTED_PROXY_HOPS,
       adminIpAllowlist: env.ADMIN_IP_ALLOWLIST,
       metricsAllow: env.METRICS_ALLOW,
+      drainDelayMs: env.DRAIN_DELAY_MS,
       ...(budgetRedis ? { budgets: { redis: budgetRedis, tiers: env.budgetTiers } } : {}),
       ...(revocations ? { revocations } : {}),
       ...(settings ? { settings } : {}),
