@@ -49,10 +49,10 @@ async function main(): Promise<void> {
   const { targetFor } = await migrateAndResolveTargets(admin);
   const internalVerifyKey = await importInternalVerifyKey(keys.internalPublicKeyPem);
   const redis = await createRedis(env.REDIS_URL);
-  // Auth publishes revocations over this same client (the in-process stand-in without REDIS_URL); the gateway listens.
-  const revocations = await subscribeToRevocations(redis);
-  // One per process: every subgraph here and the gateway follow the same live settings; the gateway records usage.
   const redisPrefix = configured.find((entry) => entry.settings)?.settings?.redisPrefix ?? DEFAULT_REDIS_PREFIX;
+  // Auth publishes revocations over this same client (the in-process stand-in without REDIS_URL); the gateway listens.
+  const revocations = await subscribeToRevocations(redis, { prefix: redisPrefix });
+  // One per process: every subgraph here and the gateway follow the same live settings; the gateway records usage.
   const liveSettings = await subscribeToSettings(redis, { prefix: redisPrefix });
   const usage = createUsageRecorder(redis, { prefix: redisPrefix });
 

@@ -29,7 +29,6 @@ const PASSWORD = 'Correct-Horse-9-Battery';
 /** A client address of its own (Linux routes all of 127.0.0.0/8 to loopback): its login counter starts at zero. */
 const FRESH_CLIENT = '127.0.1.2';
 /** Apollo Server's APQ entries in the gateways' shared Redis (persisted-documents.ts). */
-const APQ_KEY_PREFIX = 'gateway:apq:apq:';
 
 const REGISTER = 'mutation Register($input: RegisterInput!) { register(input: $input) { id username } }';
 const LOGIN = 'mutation Login($input: LoginInput!) { login(input: $input) { accessToken user { id } } }';
@@ -64,7 +63,6 @@ describe.runIf(databaseUrl && redisUrl)(
     let redis: Redis;
     let cluster: Cluster;
     const redisPrefix = `test:${run}:`;
-    const apqHashes: string[] = [];
     let user: { userId: string; username: string; accessToken: string };
 
     /** Gateway A and gateway B, called directly (not through the round-robin). */
@@ -107,7 +105,6 @@ describe.runIf(databaseUrl && redisUrl)(
       await cluster?.stop();
       if (redis) {
         await deleteKeys(redis, redisPrefix);
-        if (apqHashes.length > 0) await redis.del(...apqHashes.map((hash) => `${APQ_KEY_PREFIX}${hash}`));
         redis.disconnect();
       }
       await database?.drop();
@@ -158,7 +155,6 @@ describe.runIf(databaseUrl && redisUrl)(
     it('serves at gateway B a persisted query registered through gateway A', async () => {
       const query = `query ClusterApq_${run} { me { id } }`;
       const hash = operationId(query);
-      apqHashes.push(hash);
       const byHash = { extensions: { persistedQuery: { version: 1, sha256Hash: hash } } };
       const token = { token: user.accessToken };
       expect(firstCode(await postGraphQL(b(), byHash, token))).toBe('PERSISTED_QUERY_NOT_FOUND');

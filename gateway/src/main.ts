@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   // Production requires REDIS_URL (env.ts); elsewhere a gateway without it hears of no revocation.
   const redis = env.REDIS_URL ? await createRedis(env.REDIS_URL) : undefined;
   const revocations = redis
-    ? await subscribeToRevocations(redis, { ttlMs: env.ACCESS_TOKEN_MAX_AGE_SECONDS * 1000 })
+    ? await subscribeToRevocations(redis, { prefix: env.REDIS_PREFIX, ttlMs: env.ACCESS_TOKEN_MAX_AGE_SECONDS * 1000 })
     : undefined;
   if (!revocations)
     console.warn(
@@ -77,7 +77,9 @@ async function main(): Promise<void> {
       adminIpAllowlist: env.ADMIN_IP_ALLOWLIST,
       metricsAllow: env.METRICS_ALLOW,
       drainDelayMs: env.DRAIN_DELAY_MS,
-      ...(budgetRedis ? { budgets: { redis: budgetRedis, tiers: env.budgetTiers } } : {}),
+      ...(budgetRedis
+        ? { budgets: { redis: budgetRedis, tiers: env.budgetTiers, prefix: `${env.REDIS_PREFIX}budget:` } }
+        : {}),
       ...(revocations ? { revocations } : {}),
       ...(settings ? { settings } : {}),
       ...(usage ? { usage } : {}),
@@ -93,7 +95,7 @@ async function main(): Promise<void> {
             }
           : {}),
         reloadIntervalMs: env.PERSISTED_DOCUMENTS_RELOAD_INTERVAL_MS,
-        ...(redis ? { apqCache: createRedisKeyValueCache(redis) } : {}),
+        ...(redis ? { apqCache: createRedisKeyValueCache(redis, { prefix: `${env.REDIS_PREFIX}apq:` }) } : {}),
         apqTtlSeconds: env.APQ_TTL_SECONDS,
         getMaxAgeSeconds: env.GET_CACHE_MAX_AGE_SECONDS,
       },
@@ -109,8 +111,8 @@ async function main(): Promise<void> {
     await revocations?.close();
     redis?.disconnect();
     if (budgetRedis !== redis) budgetRedis?.disconnect();
-  });
     await telemetry.shutdown();
+  });
 }
 
 main().catch((error: unknown) => {

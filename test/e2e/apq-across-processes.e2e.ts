@@ -23,7 +23,6 @@ interface GatewayProcess {
   output(): string;
 }
 
-const APQ_KEY_PREFIX = 'gateway:apq:apq:';
 const byHash = (sha256Hash: string) => ({ persistedQuery: { version: 1, sha256Hash } });
 
 /** Starts `gateway/src/main.ts` on a free port and resolves once it logs its URL. */
@@ -82,6 +81,8 @@ describe.runIf(process.env['REDIS_URL'])(
         GATEWAY_HOST: '127.0.0.1',
         GATEWAY_INTERNAL_PRIVATE_KEY: stack.internalPrivateKeyPem,
         REDIS_URL: process.env['REDIS_URL'],
+        // Every Redis name under the run's prefix (APQ entries too), so the stack's teardown removes them.
+        REDIS_PREFIX: stack.keyPrefix,
         // The supergraph is the repo's; only auth runs here, and `me` needs only auth.
         AUTH_URL: stack.auth.url,
         PERSISTED_DOCUMENTS_MODE: 'allow',
@@ -99,7 +100,7 @@ describe.runIf(process.env['REDIS_URL'])(
     afterAll(async () => {
       await Promise.all(gateways.map(stopGatewayProcess));
       // Only this run's registration: the key name carries the hash of a query no other run sends.
-      await stack?.redis.del(`${APQ_KEY_PREFIX}${hash}`);
+      await stack?.redis.del(`${stack.keyPrefix}apq:apq:${hash}`);
       await stack?.stop();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
@@ -114,7 +115,7 @@ describe.runIf(process.env['REDIS_URL'])(
 
       const registered = await postGraphQL(a.url, { query, extensions: byHash(hash) });
       expect(registered.body).toEqual({ data: { me: null } });
-      await expect.poll(() => stack.redis.get(`${APQ_KEY_PREFIX}${hash}`)).toBe(query);
+      await expect.poll(() => stack.redis.get(`${stack.keyPrefix}apq:apq:${hash}`)).toBe(query);
 
       expect((await postGraphQL(b.url, { extensions: byHash(hash) })).body).toEqual({ data: { me: null } });
       expect((await postGraphQL(b.url, { documentId: `sha256:${hash}` })).body).toEqual({ data: { me: null } });

@@ -81,6 +81,7 @@ export async function startAuthSubgraph(
     revocations:
       deps.revocations ??
       createRedisRevocationPublisher(redis, {
+        ...(deps.redisPrefix !== undefined ? { prefix: deps.redisPrefix } : {}),
         ttlMs: Math.max(DEFAULT_REVOCATION_TTL_MS, deps.config.accessTokenTtlSeconds * 1000),
       }),
     audit: deps.audit ?? createAuditLog(redis, { service: 'auth', prefix: deps.redisPrefix }),

@@ -95,7 +95,10 @@ export async function createConversationApp(deps: ConversationDeps): Promise<Con
     statementTimeoutMs: deps.statementTimeoutMs,
   });
   const { redis, release } = await redisOrStandIn(deps.redis);
-  const streams = new StreamKeys(deps.streamPrefix);
+  // Under the deployment's REDIS_PREFIX like every other Redis name, unless a test gives its own.
+  const streams = new StreamKeys(
+    deps.streamPrefix ?? (deps.redisPrefix ? `${deps.redisPrefix}conversation:` : undefined),
+  );
   const hub = new EventHub(redis);
   const responseCache = new ResponseCache();
   const options: ResponderOptions = { grounded: { tokenDelayMs: settings.tokenDelayMs } };
