@@ -2,24 +2,7 @@ import { Kind, type ConstDirectiveNode, type DocumentNode } from 'graphql';
 
 // What the gateway reads from a supergraph's join__ directives: which subgraphs it has, and which one resolves credentials.
 
-/** Subgraph name → routing URL, read from the supergraph's `join__Graph` enum. */
-export function subgraphsOf(supergraph: DocumentNode): Map<string, string> {
-  const result = new Map<string, string>();
-  for (const definition of supergraph.definitions) {
-    if (definition.kind !== Kind.ENUM_TYPE_DEFINITION || definition.name.value !== 'join__Graph') continue;
-    for (const value of definition.values ?? []) {
-      const directive = value.directives?.find((candidate) => candidate.name.value === 'join__graph');
-      const argument = (name: string) => {
-        const node = directive?.arguments?.find((arg) => arg.name.value === name)?.value;
-        return node?.kind === Kind.STRING ? node.value : undefined;
-      };
-      const name = argument('name');
-      const url = argument('url');
-      if (name && url) result.set(name, url);
-    }
-  }
-  return result;
-}
+export { subgraphsOf } from '@supergraph/platform';
 
 /**
  * The subgraph that resolves API keys and session tokens: the owner of

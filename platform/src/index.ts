@@ -20,3 +20,4 @@ export * from './telemetry.ts';
 export * from './websocket.ts';
 export * from './graphql-metrics.ts';
 export * from './health.ts';
+export * from './supergraph.ts';

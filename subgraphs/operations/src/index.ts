@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineSubgraph } from '@supergraph/kit';
-import { checkEnv, envPrefix, repoPath } from '@supergraph/platform';
 import { parse } from 'graphql';
 import { z } from 'zod';
-import { subgraphsOf } from './service-targets.ts';
+import { checkEnv, envPrefix, repoPath, subgraphsOf } from '@supergraph/platform';
 import { DEFAULT_OPERATIONS_CONFIG, databaseSpec, startOperationsSubgraph, type OperationsConfig } from './server.ts';
 
 export {
@@ -18,7 +17,7 @@ export {
 } from './server.ts';
 export type { OperationsApp, OperationsDeps, OperationsConfig, RunningOperations } from './server.ts';
 export { pruneExpired } from './pruner.ts';
-export { serviceTargets, subgraphsOf, GATEWAY_SERVICE, type ServiceTarget } from './service-targets.ts';
+export { serviceTargets, GATEWAY_SERVICE, type ServiceTarget } from './service-targets.ts';
 
 const httpUrl = z.url().refine((value) => /^https?:\/\//i.test(value), 'must be an http or https URL');
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Kind, parse, type DocumentNode } from 'graphql';
+import { parse } from 'graphql';
+import { subgraphsOf } from '@supergraph/platform';
 
 /** One service operations watches: a subgraph of the composed supergraph, or the gateway. */
 export interface ServiceTarget {
@@ -11,31 +12,6 @@ export interface ServiceTarget {
 
 /** The name the gateway goes by in `services` (no subgraph may take it: subgraph names are the graph's). */
 export const GATEWAY_SERVICE = 'gateway';
-
-/**
- * Subgraph name → routing URL, read from the supergraph's `join__Graph` enum.
- * A copy of the gateway's `subgraphsOf` (gateway/src/supergraph-graphs.ts):
- * operations cannot depend on the gateway or the registry (the registry
- * imports every subgraph), and the composed supergraph is the registry's
- * artefact, so reading it is reading the one list.
- */
-export function subgraphsOf(supergraph: DocumentNode): Map<string, string> {
-  const result = new Map<string, string>();
-  for (const definition of supergraph.definitions) {
-    if (definition.kind !== Kind.ENUM_TYPE_DEFINITION || definition.name.value !== 'join__Graph') continue;
-    for (const value of definition.values ?? []) {
-      const directive = value.directives?.find((candidate) => candidate.name.value === 'join__graph');
-      const argument = (name: string) => {
-        const node = directive?.arguments?.find((arg) => arg.name.value === name)?.value;
-        return node?.kind === Kind.STRING ? node.value : undefined;
-      };
-      const name = argument('name');
-      const url = argument('url');
-      if (name && url) result.set(name, url);
-    }
-  }
-  return result;
-}
 
 /**
  * The services to watch: every subgraph the supergraph names, at its
