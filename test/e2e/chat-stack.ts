@@ -9,7 +9,21 @@ import {
 import { startGateway, type GatewayOptions, type RunningGateway } from '@supergraph/gateway';
 import type { RunningSubgraph } from '@supergraph/kit';
 import { databaseSpec as knowledgeDatabaseSpec, startKnowledgeSubgraph } from '@supergraph/knowledge';
-import { generateSigningJwk, subscribeToRevocations, createRedisRevocationPublisher } from '@supergraph/platform';
+import {
+  databaseSpec as operationsDatabaseSpec,
+  serviceTargets,
+  startOperationsSubgraph,
+  type RunningOperations,
+} from '@supergraph/operations';
+import {
+  createRedisRevocationPublisher,
+  createUsageRecorder,
+  generateSigningJwk,
+  subscribeToRevocations,
+  subscribeToSettings,
+  type SettingsSource,
+  type UsageRecorder,
+} from '@supergraph/platform';
 import { databaseSpec as storageDatabaseSpec, startStorageUnitsSubgraph } from '@supergraph/storage-units';
 import { freePort, startTestServices, type TestServices } from '@supergraph/testing';
 import { composeSupergraph } from '../../schema/compose.ts';
@@ -24,10 +38,17 @@ export interface ChatStack {
   knowledge: RunningSubgraph;
   storage: RunningSubgraph;
   conversation: RunningConversation;
+  operations: RunningOperations;
   gateway: RunningGateway;
+  /** The gateway's live settings (what its maintenance check reads). */
+  gatewaySettings: SettingsSource;
+  /** The gateway's usage recorder (flushes every 100 ms here). */
+  usage: UsageRecorder;
   gql(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResult>;
   /** Registers and signs in a fresh user through the gateway. */
   signUp(prefix?: string): Promise<{ userId: string; username: string; password: string; accessToken: string }>;
+  /** The bootstrap admin, registered and signed in through the gateway on first use. */
+  adminToken(): Promise<string>;
   /** Adds knowledge entries as the bootstrap admin (one batch, no rate limit). */
   addKnowledge(entries: ReadonlyArray<{ title: string; body: string; topic?: string }>): Promise<string[]>;
   /** A second conversation instance on the same database and Redis (two-instance fan-out). */
@@ -42,19 +63,21 @@ export interface ChatStackOptions {
   conversation?: Partial<ConversationDeps>;
 }
 
-const ADMIN = 'chat_admin';
+const ADMIN = 'stack_admin';
 const ADMIN_PASSWORD = 'Correct-Horse-9-Battery';
 
 /**
- * The whole graph for chat tests: real auth, knowledge, storage-units and
- * conversation subgraphs, each as its own role on a fresh database (real
- * PostgreSQL and Redis in CI), composed from the repo's SDLs, behind the real
- * gateway on a port chosen first so the conversation subgraph's retrieval can
- * call it.
+ * The whole graph for end-to-end tests: every subgraph (auth, knowledge,
+ * storage-units, conversation, operations) as its own role on a fresh
+ * database (real PostgreSQL and Redis in CI), composed from the repo's SDLs,
+ * behind the real gateway, which follows the live settings and records usage;
+ * every Redis name under the run's prefix. Ports are chosen first where one
+ * service must know another's (conversation's retrieval calls the gateway,
+ * operations watches everything).
  */
 export async function startChatStack(options: ChatStackOptions = {}): Promise<ChatStack> {
   const services = await startTestServices(
-    [authDatabaseSpec, knowledgeDatabaseSpec, storageDatabaseSpec, conversationDatabaseSpec],
+    [authDatabaseSpec, knowledgeDatabaseSpec, storageDatabaseSpec, conversationDatabaseSpec, operationsDatabaseSpec],
     options.database ? { database: options.database } : {},
   );
   const stoppers: Array<() => Promise<void>> = [() => services.close()];
@@ -64,60 +87,49 @@ export async function startChatStack(options: ChatStackOptions = {}): Promise<Ch
     stoppers.length = 0;
   };
   try {
-    const verifyKey = services.keys.verifyKey;
-    const redis = services.redis;
-    const config = await defaultAuthConfig({
-      signingKeys: [await generateSigningJwk()],
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      bootstrapAdmin: ADMIN,
-    });
+    const { redis, keyPrefix: redisPrefix } = services;
+    const internalTokenKey = services.keys.verifyKey;
     const auth = await startAuthSubgraph(
       {
         target: services.targetFor(authDatabaseSpec),
-        internalTokenKey: verifyKey,
-        config,
+        internalTokenKey,
+        config: await defaultAuthConfig({
+          signingKeys: [await generateSigningJwk()],
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          bootstrapAdmin: ADMIN,
+        }),
         redis,
+        redisPrefix,
         rateLimits: { prefix: services.rateLimitPrefix('auth'), disabled: true },
-        revocations: createRedisRevocationPublisher(redis, { prefix: services.keyPrefix }),
+        revocations: createRedisRevocationPublisher(redis, { prefix: redisPrefix }),
       },
       0,
     );
     stoppers.push(() => auth.stop());
-    const knowledge = await startKnowledgeSubgraph(
-      {
-        target: services.targetFor(knowledgeDatabaseSpec),
-        internalTokenKey: verifyKey,
-        redis,
-        rateLimits: { prefix: services.rateLimitPrefix('knowledge') },
-      },
-      0,
-    );
+    const subgraphDeps = (name: string, spec: { role: string }) => ({
+      target: services.targetFor(spec),
+      internalTokenKey,
+      redis,
+      redisPrefix,
+      rateLimits: { prefix: services.rateLimitPrefix(name) },
+    });
+    const knowledge = await startKnowledgeSubgraph(subgraphDeps('knowledge', knowledgeDatabaseSpec), 0);
     stoppers.push(() => knowledge.stop());
-    const storage = await startStorageUnitsSubgraph(
-      {
-        target: services.targetFor(storageDatabaseSpec),
-        internalTokenKey: verifyKey,
-        redis,
-        rateLimits: { prefix: services.rateLimitPrefix('storage-units') },
-      },
-      0,
-    );
+    const storage = await startStorageUnitsSubgraph(subgraphDeps('storage-units', storageDatabaseSpec), 0);
     stoppers.push(() => storage.stop());
 
     const gatewayPort = await freePort();
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
     const startConversationInstance = async (overrides: Partial<ConversationDeps> = {}) => {
       const instance = await startConversationSubgraph(
         {
-          target: services.targetFor(conversationDatabaseSpec),
-          internalTokenKey: verifyKey,
-          redis,
-          rateLimits: { prefix: services.rateLimitPrefix('conversation') },
-          streamPrefix: `${services.keyPrefix}conversation:`,
+          ...subgraphDeps('conversation', conversationDatabaseSpec),
+          streamPrefix: `${redisPrefix}conversation:`,
           ...options.conversation,
           ...overrides,
           settings: {
-            gatewayUrl: `http://127.0.0.1:${gatewayPort}/graphql`,
+            gatewayUrl,
             authUrl: new URL(auth.url).origin,
             ...options.conversation?.settings,
             ...overrides.settings,
@@ -130,21 +142,41 @@ export async function startChatStack(options: ChatStackOptions = {}): Promise<Ch
     };
     const conversation = await startConversationInstance();
 
-    const revocations = await subscribeToRevocations(redis, { prefix: services.keyPrefix });
+    const supergraphSdl = composeSupergraph();
+    const operationsPort = await freePort();
+    const subgraphUrls = {
+      auth: auth.url,
+      knowledge: knowledge.url,
+      'storage-units': storage.url,
+      conversation: conversation.url,
+      operations: `http://127.0.0.1:${operationsPort}/graphql`,
+    };
+    const operations = await startOperationsSubgraph(
+      {
+        ...subgraphDeps('operations', operationsDatabaseSpec),
+        // The reader the service uses over schema/supergraph.graphql, over the same composition the gateway runs.
+        targets: serviceTargets(supergraphSdl, subgraphUrls, gatewayUrl),
+      },
+      operationsPort,
+    );
+    stoppers.push(() => operations.stop());
+
+    const revocations = await subscribeToRevocations(redis, { prefix: redisPrefix });
     stoppers.push(() => revocations.close());
+    const gatewaySettings = await subscribeToSettings(redis, { prefix: redisPrefix });
+    stoppers.push(() => gatewaySettings.close());
+    const usage = createUsageRecorder(redis, { prefix: redisPrefix, flushMs: 100 });
+    stoppers.push(() => usage.close());
     const gateway = await startGateway(
       {
-        supergraphSdl: composeSupergraph(),
+        supergraphSdl,
         internalTokenKey: services.keys.signingKey,
         auth: { issuer: ISSUER, audience: AUDIENCE },
-        subgraphUrls: {
-          auth: auth.url,
-          knowledge: knowledge.url,
-          'storage-units': storage.url,
-          conversation: conversation.url,
-        },
+        subgraphUrls,
         corsOrigins: [CHAT_ALLOWED_ORIGIN],
         revocations,
+        settings: gatewaySettings,
+        usage,
         ...options.gateway,
       },
       gatewayPort,
@@ -171,19 +203,24 @@ export async function startChatStack(options: ChatStackOptions = {}): Promise<Ch
         accessToken: login.accessToken,
       };
     };
-    let adminToken: string | undefined;
-    const addKnowledge: ChatStack['addKnowledge'] = async (entries) => {
-      if (!adminToken) {
+    let adminToken: Promise<string> | undefined;
+    const admin = () =>
+      (adminToken ??= (async () => {
         const registered = await gql(REGISTER, {
           input: { username: ADMIN, email: `${ADMIN}@example.test`, password: ADMIN_PASSWORD },
         });
-        if (registered.body.errors) throw new Error(`admin register failed: ${JSON.stringify(registered.body.errors)}`);
-        adminToken = (await signIn(ADMIN, ADMIN_PASSWORD)).accessToken;
-      }
+        // A stack on a restored database already has its admin: then signing in is enough.
+        return (
+          await signIn(ADMIN, ADMIN_PASSWORD).catch(() => {
+            throw new Error(`admin register failed: ${JSON.stringify(registered.body.errors)}`);
+          })
+        ).accessToken;
+      })());
+    const addKnowledge: ChatStack['addKnowledge'] = async (entries) => {
       const result = await gql(
         'mutation Add($inputs: [KnowledgeInput!]!) { ingestKnowledgeBatch(inputs: $inputs) { id } }',
         { inputs: entries },
-        { authorization: `Bearer ${adminToken}` },
+        { authorization: `Bearer ${await admin()}` },
       );
       const added = result.body.data?.['ingestKnowledgeBatch'] as Array<{ id: string }> | undefined;
       if (!added) throw new Error(`ingest failed: ${JSON.stringify(result.body.errors)}`);
@@ -195,9 +232,13 @@ export async function startChatStack(options: ChatStackOptions = {}): Promise<Ch
       knowledge,
       storage,
       conversation,
+      operations,
       gateway,
+      gatewaySettings,
+      usage,
       gql,
       signUp,
+      adminToken: admin,
       addKnowledge,
       startConversationInstance,
       stop,

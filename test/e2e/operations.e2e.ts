@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOGIN, firstCode, type GraphQLResult } from './harness.ts';
-import { startOpsStack, type OpsStack } from './ops-stack.ts';
+import { startChatStack as startOpsStack, type ChatStack as OpsStack } from './chat-stack.ts';
 
 /*
  * Issue 9's operations subgraph through the real gateway: operators see the
