@@ -34,7 +34,7 @@ export const MUTATIONS: Mutation[] = [
     id: 'M2',
     title: 'no client IP forwarded to subgraphs',
     file: GATEWAY_SERVER,
-    find: '        clientIp: clientAddress(req, trustedProxyHops),\n',
+    find: '      clientIp: clientAddress(req, trustedProxyHops),\n',
     replace: '',
     tests: [EDGE_E2E],
   },
@@ -67,10 +67,10 @@ export const MUTATIONS: Mutation[] = [
     title: 'credential endpoint unreachable → anonymous (null)',
     file: AUTHENTICATE,
     find:
-      "      console.error('[gateway] credential lookup failed', error instanceof Error ? error.message : error);\n" +
+      '      log.error(`credential lookup failed: ${error instanceof Error ? error.message : String(error)}`);\n' +
       "      throw new HttpError(503, 'SERVICE_UNAVAILABLE', 'Authentication service unavailable', { 'retry-after': '1' });",
     replace:
-      "      console.error('[gateway] credential lookup failed', error instanceof Error ? error.message : error);\n" +
+      '      log.error(`credential lookup failed: ${error instanceof Error ? error.message : String(error)}`);\n' +
       '      return null;',
     tests: [CREDENTIAL_RESOLVER_TEST, FOREIGN_E2E],
   },
