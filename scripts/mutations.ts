@@ -269,4 +269,20 @@ export const MUTATIONS: Mutation[] = [
     replace: '      if (isRevoked && Date.now() < 0) stream.end(',
     tests: ['test/e2e/chat.e2e.ts'],
   },
+  {
+    id: 'M31',
+    title: 'maintenance mode lets mutations through',
+    file: 'gateway/src/maintenance.ts',
+    find: '          if (!maintenance.enabled || isExempt(operation, exempt)) return;\n',
+    replace: '          return;\n',
+    tests: ['test/e2e/maintenance.e2e.ts'],
+  },
+  {
+    id: 'M32',
+    title: 'audit details keep credential-shaped values',
+    file: 'platform/src/audit.ts',
+    find: '          details: redactAuditDetails(input.details),\n',
+    replace: '          details: input.details,\n',
+    tests: ['platform/src/audit.int.test.ts', 'subgraphs/auth/src/audit.int.test.ts'],
+  },
 ];
