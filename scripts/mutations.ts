@@ -264,7 +264,7 @@ export const MUTATIONS: Mutation[] = [
   {
     id: 'M30',
     title: 'open subscriptions outlive a revocation',
-    file: 'gateway/src/subscriptions/create-core.ts',
+    file: 'gateway/src/subscriptions/revocation-watch.ts',
     find: '      if (isRevoked) stream.end(',
     replace: '      if (isRevoked && Date.now() < 0) stream.end(',
     tests: ['test/e2e/chat.e2e.ts'],

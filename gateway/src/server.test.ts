@@ -1,6 +1,6 @@
 import { GraphQLError, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { formatGatewayError } from './server.ts';
+import { formatGatewayError } from './format-error.ts';
 import { credentialSubgraphOf } from './supergraph-graphs.ts';
 
 /** The parts of a composed supergraph `credentialSubgraphOf` reads, as `composeServices` writes them. */

@@ -1,37 +1,32 @@
 import { randomUUID } from 'node:crypto';
-import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { parse, type GraphQLFormattedError } from 'graphql';
-import type { CryptoKey, JSONWebKeySet, KeyObject } from 'jose';
+import { parse } from 'graphql';
 import {
-  createLogger,
   closeServer,
   createGraphQLHttpServer,
   listen,
-  maskError,
   observeSubscriptions,
+  REQUEST_ID_PATTERN,
+  TRACEPARENT_PATTERN,
   type Identity,
-  type RevocationList,
-  type SettingsSource,
-  type UsageRecorder,
 } from '@supergraph/platform';
 import { chatPageRoute } from './chat-page.ts';
 import { createAccessControl, supergraphForQueryPlanner } from './access-control.ts';
 import { adminAllowlistPlugin } from './admin-allowlist.ts';
 import { createAccessTokenVerifier, createAuthenticator, createCredentialResolver } from './authenticate.ts';
-import { applyBudgetVerdict, createBudgets, type BudgetOptions } from './budgets.ts';
+import { applyBudgetVerdict, createBudgets } from './budgets.ts';
 import { clientAddress, createAddressAllowlist } from './client-address.ts';
 import { createCors } from './cors.ts';
 import { createInternalTokenCache } from './internal-token-cache.ts';
-import { createOperationLimits, type OperationLimits } from './operation-limits.ts';
-import { createPersistedDocuments, type PersistedDocumentsOptions } from './persisted-documents.ts';
-import { SubgraphDataSource, type SubgraphFetchContext } from './subgraph-data-source.ts';
+import { createOperationLimits } from './operation-limits.ts';
+import { createPersistedDocuments } from './persisted-documents.ts';
+import { SubgraphDataSource } from './subgraph-data-source.ts';
 import { credentialSubgraphOf, subgraphsOf } from './supergraph-graphs.ts';
-import { createSubscriptionCore, type GatewaySubscriptionCore } from './subscriptions/create-core.ts';
+import { createSubscriptionCore } from './subscriptions/create-core.ts';
 import { serveWebSocketSubscriptions } from './subscriptions/ws.ts';
 import { createHttpSubscriptions, credentialExpiryOf } from './subscriptions/http.ts';
 import { operationResolutionPlugin } from './operation-resolution.ts';
@@ -39,160 +34,12 @@ import { valueCompletionPlugin } from './value-completion.ts';
 import { createGatewayObservability } from './observability.ts';
 import { maintenancePlugin } from './maintenance.ts';
 
-const log = createLogger('gateway');
 import { createUsageTracking } from './usage.ts';
+import { formatGatewayError } from './format-error.ts';
+import type { GatewayContext, GatewayOptions, RunningGateway } from './gateway-options.ts';
 
-export interface GatewayOptions {
-  /** The composed supergraph SDL (`schema/supergraph.graphql`). */
-  supergraphSdl: string;
-  /** The gateway's Ed25519 private key: signs internal tokens for subgraphs. */
-  internalTokenKey: CryptoKey | KeyObject;
-  /**
-   * Access-token (`Authorization: Bearer`) verification. The key set is `jwks`,
-   * else `jwksUrl`, else `/.well-known/jwks.json` beside the credential
-   * subgraph; with none of them Bearer tokens are refused and the graph still
-   * serves anonymous traffic.
-   */
-  auth?: { issuer: string; audience: string; jwksUrl?: string | undefined; jwks?: JSONWebKeySet };
-  /**
-   * Where API keys and session tokens are resolved: a GraphQL endpoint
-   * answering `resolveCredential`, called with an internal token for
-   * `audience`. Default: the subgraph that owns `Query.resolveCredential` in the
-   * supergraph, if any. `null`: none (those headers are refused).
-   */
-  credentials?: { url: string; audience: string } | null;
-  /** Per-subgraph URL overrides (by subgraph name, e.g. `storage-units`); the supergraph's routing URLs otherwise. */
-  subgraphUrls?: Readonly<Record<string, string | undefined>>;
-  /** Production: no landing page, no wildcard CORS. */
-  production?: boolean;
-  /** Allowed browser origins; `*` only outside production. Default none. */
-  corsOrigins?: readonly string[];
-  /** Default: on outside production, off in production. */
-  introspection?: boolean;
-  /** "Did you mean …?" in validation errors (they name schema fields). Default: on outside production, off in production. */
-  fieldSuggestions?: boolean;
-  /** Depth, alias, root-field, directive, token, cost and batch limits, checked before Apollo parses. Defaults: `DEFAULT_OPERATION_LIMITS`. */
-  operationLimits?: Partial<OperationLimits>;
-  /** Trusted documents (a manifest) and APQ; see docs/persisted-queries.md. Default: mode `allow`, no manifest, APQ in process. */
-  persistedDocuments?: PersistedDocumentsOptions;
-  /** API key / session cache lifetime (revocation delay when no revocations reach the gateway). Default 5 s. */
-  credentialCacheTtlMs?: number;
-  /**
-   * Revocations auth publishes (`subscribeToRevocations` over Redis, or the
-   * in-process list of the embedded launcher): access tokens issued before a
-   * revocation of their user or session are refused, and cached API-key and
-   * session identities are looked up again. The caller closes it. Without
-   * it, access tokens live until they expire.
-   */
-  revocations?: RevocationList | undefined;
-  /** Access tokens claiming a longer lifetime (`exp - iat`) are refused. Default 3,600 s. */
-  accessTokenMaxAgeSeconds?: number;
-  /** Cache lifetime of unknown/revoked credentials. Default 1 s. */
-  negativeCredentialCacheTtlMs?: number;
-  /** Each subgraph fetch gives up after this long. Default 10 s; must be below `requestTimeoutMs`. */
-  subgraphTimeoutMs?: number;
-  /**
-   * Identical subgraph query fetches in flight at once (same subgraph, same
-   * identity, same body) share one HTTP exchange; never mutations. Default true.
-   */
-  subgraphDedup?: boolean;
-  /** A whole request gives up after this long with 504 `GATEWAY_TIMEOUT`. Default 15 s. */
-  requestTimeoutMs?: number;
-  /** `/ready` gives each subgraph's `/ready` this long. Default 1 s. */
-  readyTimeoutMs?: number;
-  /** CIDR ranges that may read `/metrics` (`METRICS_ALLOW`); others get 403. Default: everyone. */
-  metricsAllow?: readonly string[];
-  /** After `stop()` begins, `/ready` answers 503 `draining` this long before streams and the listener close. Default 0. */
-  drainDelayMs?: number;
-  /** Bigger request bodies get 413. Default 1 MiB. */
-  maxBodyBytes?: number;
-  /**
-   * How many proxies in front of the gateway append to `X-Forwarded-For`: the
-   * client is that many entries from the right (see `clientAddress`). Default
-   * 0: the connecting address, the header ignored.
-   */
-  trustedProxyHops?: number;
-  /**
-   * CIDR ranges (IPv4, IPv6) allowed to run operations that touch admin-scoped
-   * fields; from anywhere else they answer 403 FORBIDDEN before planning.
-   * Default: no allowlist.
-   */
-  adminIpAllowlist?: readonly string[];
-  /**
-   * Request budgets per client and tier (per minute and per day, shared by
-   * every gateway counting in the same Redis); over budget answers 429. Default:
-   * none (service mode turns them on).
-   */
-  budgets?: BudgetOptions;
-  /** Subscriptions (graphql-ws on `/graphql`, SSE, multipart). Default true; false answers SUBSCRIPTIONS_NOT_SUPPORTED. */
-  subscriptions?: boolean;
-  /** Idle heartbeats of streamed subscriptions: SSE comments (default 12 s), multipart `{}` parts (default 5 s). */
-  subscriptionHeartbeatMs?: { sse?: number; multipart?: number };
-  /** Serve the development chat page at `/chat` (`npm start` turns it on). Refused in production. Default false. */
-  chatPage?: boolean;
-  /**
-   * The live settings of this process (`subscribeToSettings`; the caller
-   * closes it): while `maintenance.enabled`, mutations answer 503
-   * `MAINTENANCE` except those whose root fields are all in
-   * `maintenanceExemptFields` (default `updateSetting`). Default: none, never in maintenance.
-   */
-  settings?: SettingsSource;
-  maintenanceExemptFields?: readonly string[];
-  /** Where each operation's usage record goes (`createUsageRecorder`; the caller closes it). Default: not recorded. */
-  usage?: UsageRecorder;
-}
-
-export interface RunningGateway {
-  /** The GraphQL endpoint, `http://host:port/graphql`. */
-  url: string;
-  http: http.Server;
-  /** Subgraph name → the URL the gateway calls. */
-  subgraphs: ReadonlyMap<string, string>;
-  /** The subscription core every subscription transport adapts (tests count open streams and upstream sockets). */
-  subscriptions: GatewaySubscriptionCore;
-  stop(): Promise<void>;
-}
-
-export interface GatewayContext extends SubgraphFetchContext {
-  identity: Identity;
-  requestId: string;
-}
-
-/** Extensions that describe internals (where a subgraph lives, what it answered) and never reach clients. */
-const PRIVATE_EXTENSIONS = ['response', 'serviceName', 'exception', 'stacktrace', 'http', 'valueCompletion'];
-
-export function formatGatewayError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const code = formatted.extensions?.['code'];
-  const service = formatted.extensions?.['serviceName'];
-  if (typeof service === 'string' && (code === 'INTERNAL_SERVER_ERROR' || code === 'DOWNSTREAM_SERVICE_ERROR')) {
-    // The subgraph logged (and masked) the original; one line here is enough to correlate.
-    log.error({ subgraph: service, path: formatted.path ?? [] }, `${service} answered an internal error`);
-    const masked: GraphQLFormattedError = {
-      message: 'Internal server error',
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
-    };
-    return formatted.path ? { ...masked, path: formatted.path } : masked;
-  }
-  if (!formatted.path && isCodelessClientError(error)) {
-    // Apollo's own refusals of a malformed request (e.g. an unsupported persisted-query version) carry no code of their own.
-    return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
-  }
-  const masked = maskError(formatted, error, 'gateway');
-  if (!masked.extensions) return masked;
-  const extensions = { ...masked.extensions };
-  for (const key of PRIVATE_EXTENSIONS) delete extensions[key];
-  return { ...masked, extensions };
-}
-
-/** True for an error without a code that the request pipeline raised with a 4xx HTTP status (`extensions.http.status`). */
-function isCodelessClientError(error: unknown): boolean {
-  const extensions = (error as { extensions?: { code?: unknown; http?: { status?: unknown } } } | null)?.extensions;
-  const status = extensions?.http?.status;
-  return extensions?.code === undefined && typeof status === 'number' && status >= 400 && status < 500;
-}
-
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
+export type { GatewayContext, GatewayOptions, RunningGateway } from './gateway-options.ts';
+export { formatGatewayError } from './format-error.ts';
 
 /**
  * The gateway: Apollo Server 5 over `@apollo/gateway` with a static
@@ -364,7 +211,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     return observability.track(req, {
       identity,
       requestId,
-      ...(traceparent && TRACEPARENT.test(traceparent) ? { traceparent } : {}),
+      ...(traceparent && TRACEPARENT_PATTERN.test(traceparent) ? { traceparent } : {}),
     });
   }
 
@@ -375,7 +222,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     requestErrorsOkForJson: true,
     preflight: (req, res) => {
       const sent = header(req, 'x-request-id');
-      const requestId = sent && REQUEST_ID.test(sent) ? sent : randomUUID();
+      const requestId = sent && REQUEST_ID_PATTERN.test(sent) ? sent : randomUUID();
       requestIds.set(req, requestId);
       responses.set(req, res);
       observability.begin(req, res, requestId);

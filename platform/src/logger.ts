@@ -6,6 +6,10 @@ import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Level, type Logger, type LoggerOptions } from 'pino';
 import { z } from 'zod';
 import { checkEnv } from './env.ts';
+import { TRACEPARENT_PATTERN } from './telemetry.ts';
+
+/** An `x-request-id` a client may choose (the gateway echoes it; anything else gets a fresh one). */
+export const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
 
 export type { Logger } from 'pino';
 
@@ -27,8 +31,6 @@ export function runWithLogContext<T>(context: LogContext, work: () => T): T {
   return logContexts.run(context, work);
 }
 
-const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
-
 /**
  * The request's log context: the trace id of an incoming W3C `traceparent`
  * (the gateway forwards it to subgraphs, so one request's lines share it
@@ -36,13 +38,12 @@ const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
  */
 export function logContextFromHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): LogContext {
   const raw = headers['traceparent'];
-  const match = TRACEPARENT.exec((Array.isArray(raw) ? raw[0] : raw) ?? '');
+  const match = TRACEPARENT_PATTERN.exec((Array.isArray(raw) ? raw[0] : raw) ?? '');
   const requestId = headers['x-request-id'];
-  const context: LogContext =
-    match && !/^0+$/.test(match[1]!)
-      ? { traceId: match[1]!, spanId: match[2]! }
-      : { traceId: randomBytes(16).toString('hex') };
-  if (typeof requestId === 'string' && /^[\w.:-]{1,128}$/.test(requestId)) context.requestId = requestId;
+  const context: LogContext = match
+    ? { traceId: match[1]!, spanId: match[2]! }
+    : { traceId: randomBytes(16).toString('hex') };
+  if (typeof requestId === 'string' && REQUEST_ID_PATTERN.test(requestId)) context.requestId = requestId;
   return context;
 }
 

@@ -222,5 +222,5 @@ export function currentTraceparent(context: Context = otelContext.active()): str
   return `00-${spanContext.traceId}-${spanContext.spanId}-${sampled ? '01' : '00'}`;
 }
 
-/** A W3C `traceparent` (version 00, non-zero ids), as carried in headers and events. */
-export const TRACEPARENT_PATTERN = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+/** A W3C `traceparent` (version 00, non-zero ids), as carried in headers and events; groups: trace id, span id. */
+export const TRACEPARENT_PATTERN = /^00-(?!0{32})([0-9a-f]{32})-(?!0{16})([0-9a-f]{16})-[0-9a-f]{2}$/;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
@@ -6,8 +5,6 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import {
   GraphQLError,
-  Kind,
-  parse,
   validate,
   type DocumentNode,
   type ExecutionResult,
@@ -22,17 +19,19 @@ import { supergraphForQueryPlanner } from '../access-control.ts';
 import type { InternalTokenCache } from '../internal-token-cache.ts';
 import type { PersistedDocuments } from '../persisted-documents.ts';
 import type { SubgraphFetchContext } from '../subgraph-data-source.ts';
+import { operationResolutionProblem, resolveOperation } from '../operation-resolution.ts';
 import { valueCompletionErrors } from '../value-completion.ts';
-import type { SubscriptionCore, SubscriptionRequest, SubscriptionSession } from './core.ts';
+import type { SubscriptionCore, SubscriptionSession } from './core.ts';
+import { createSubscriptionDocuments } from './documents.ts';
 import { EventStream } from './event-stream.ts';
+import { refusal, toGraphQLError } from './results.ts';
+import { createRevocationWatch } from './revocation-watch.ts';
 import { createUpstreams, type UpstreamFailure } from './upstream.ts';
 
 const log = createLogger('gateway');
 
 /** The service name the primary fetch takes in each event's plan: a data source answering with that event. */
 const EVENT_SOURCE = '__subscription_event__';
-/** Longest `operationName` echoed back in an error message. */
-const MAX_ECHOED_NAME = 100;
 /** setTimeout's longest delay; a later expiry re-arms. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -105,77 +104,25 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
   const planner = new QueryPlanner(planningSupergraph);
   const hasSubscriptions = (options.enabled ?? true) && apiGraphQLSchema.getSubscriptionType() !== undefined;
   const prepared = new LRUCache<string, Prepared>({ max: options.planCacheSize ?? 500 });
-  const documents = new LRUCache<string, DocumentNode | GraphQLError>({ max: options.planCacheSize ?? 500 });
+  const documents = createSubscriptionDocuments({
+    persistedDocuments: options.persistedDocuments,
+    maxTokens: options.maxTokens,
+    cacheSize: options.planCacheSize ?? 500,
+  });
   const upstreams = createUpstreams();
   const streams = new Set<EventStream>();
-  /** When each open stream opened and for whom: what the revocation check compares against. */
-  const openedFor = new Map<EventStream, { openedAt: number; identity: Identity }>();
-  let revocationTimer: NodeJS.Timeout | undefined;
-  const endRevokedStreams = () => {
-    const revocations = options.revocations;
-    if (!revocations) return;
-    for (const [stream, { openedAt, identity }] of openedFor) {
-      if (identity.userId === null) continue;
-      const isRevoked =
-        (revocations.revokedBefore('user', identity.userId) ?? 0) > openedAt ||
-        (identity.sessionId !== undefined &&
-          (revocations.revokedBefore('session', identity.sessionId) ?? 0) > openedAt) ||
-        (identity.via === 'api_key' && revocations.learnedAt('api-keys', identity.userId) > openedAt);
-      if (isRevoked) stream.end(refusal('UNAUTHENTICATED', 'The credential of this subscription was revoked'));
-    }
-  };
+  const revocationWatch = createRevocationWatch(options.revocations, options.revocationCheckMs);
   let closed = false;
-
-  function parseDocument(query: string): DocumentNode | GraphQLError {
-    let document = documents.get(query);
-    if (!document) {
-      try {
-        document = parse(query, { maxTokens: options.maxTokens, noLocation: false });
-      } catch (error) {
-        document = error instanceof GraphQLError ? error : new GraphQLError('Syntax Error');
-      }
-      documents.set(query, document);
-    }
-    return document;
-  }
-
-  /** The document text a request runs (manifest body, APQ registration or lookup), or why not. */
-  async function documentOf(request: SubscriptionRequest): Promise<string | ExecutionResult> {
-    const resolution = options.persistedDocuments.resolve(request);
-    if (resolution.kind === 'refused') return refusal(resolution.code, resolution.message);
-    if (resolution.kind === 'manifest') return resolution.operation.body;
-    const persisted = persistedQueryOf(request);
-    const sha256Hash = resolution.kind === 'apq' ? resolution.sha256Hash : persisted?.sha256Hash;
-    if (sha256Hash === undefined) {
-      if (persisted) return refusal('BAD_REQUEST', 'Unsupported persisted query version');
-      return typeof request.query === 'string' && request.query !== ''
-        ? request.query
-        : refusal(
-            'BAD_REQUEST',
-            'GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.',
-          );
-    }
-    const apq = options.persistedDocuments.apq;
-    if (!apq) return refusal('PERSISTED_QUERY_NOT_SUPPORTED', 'PersistedQueryNotSupported');
-    if (persisted && persisted.version !== 1) return refusal('BAD_REQUEST', 'Unsupported persisted query version');
-    if (typeof request.query === 'string') {
-      if (createHash('sha256').update(request.query).digest('hex') !== sha256Hash.toLowerCase())
-        return refusal('BAD_REQUEST', 'provided sha does not match query');
-      await apq.set(sha256Hash.toLowerCase(), request.query);
-      return request.query;
-    }
-    return (await apq.get(sha256Hash.toLowerCase())) ?? refusal('PERSISTED_QUERY_NOT_FOUND', 'PersistedQueryNotFound');
-  }
 
   /** Parses, validates, resolves the operation and plans it; cached by text and name. */
   function prepare(query: string, operationName: string | null | undefined): Prepared | ExecutionResult {
     const key = `${operationName ?? ''}\n${query}`;
     const cached = prepared.get(key);
     if (cached) return cached;
-    const document = parseDocument(query);
+    const document = documents.parse(query);
     if (document instanceof GraphQLError) return refusal('GRAPHQL_PARSE_FAILED', document.message);
-    const operation = operationNamed(document, operationName);
-    if (typeof operation === 'string') return refusal('OPERATION_RESOLUTION_FAILURE', operation);
+    const operation = resolveOperation(document, operationName);
+    if (!operation) return refusal('OPERATION_RESOLUTION_FAILURE', operationResolutionProblem(document, operationName));
     if (operation.operation !== 'subscription')
       return refusal('BAD_REQUEST', 'Only subscriptions run here: use HTTP for queries and mutations');
     if (!hasSubscriptions)
@@ -319,21 +266,13 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
     const onAbort = () => stream.end();
     const stream: EventStream = new EventStream(() => {
       streams.delete(stream);
-      openedFor.delete(stream);
-      if (openedFor.size === 0) {
-        clearInterval(revocationTimer);
-        revocationTimer = undefined;
-      }
+      revocationWatch.forget(stream);
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       void upstream.close();
     });
     streams.add(stream);
-    if (options.revocations) {
-      openedFor.set(stream, { openedAt: Date.now(), identity: session.identity });
-      revocationTimer ??= setInterval(endRevokedStreams, options.revocationCheckMs ?? 1_000);
-      revocationTimer.unref();
-    }
+    revocationWatch.watch(stream, session.identity);
     signal.addEventListener('abort', onAbort, { once: true });
     const expiresAt = session.credentialExpiresAt;
     if (expiresAt !== undefined) {
@@ -391,7 +330,7 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
   return {
     async subscribe(request, session, signal) {
       if (closed) return refusal('SERVICE_UNAVAILABLE', 'The gateway is shutting down');
-      const query = await documentOf(request);
+      const query = await documents.textOf(request);
       if (typeof query !== 'string') return query;
       const sent = request.variables ?? {};
       if (typeof sent !== 'object' || Array.isArray(sent))
@@ -423,18 +362,10 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
       return openStream(entry, coerced.coerced, session, signal);
     },
     isSubscription(request) {
-      const resolution = options.persistedDocuments.resolve(request);
-      const query =
-        resolution.kind === 'manifest'
-          ? resolution.operation.body
-          : resolution.kind === 'pass'
-            ? request.query
-            : undefined;
-      if (typeof query !== 'string') return false;
-      const document = parseDocument(query);
-      if (document instanceof GraphQLError) return false;
-      const operation = operationNamed(document, request.operationName);
-      return typeof operation !== 'string' && operation.operation === 'subscription';
+      const query = documents.inlineTextOf(request);
+      const document = query === undefined ? undefined : documents.parse(query);
+      if (!document || document instanceof GraphQLError) return false;
+      return resolveOperation(document, request.operationName)?.operation === 'subscription';
     },
     openStreams: () => streams.size,
     upstreamSockets: () => upstreams.sockets(),
@@ -446,44 +377,4 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
         await new Promise((resolve) => setTimeout(resolve, 10));
     },
   };
-}
-
-/** The operation a request names, or why none: the same wording as the HTTP path's. */
-function operationNamed(
-  document: DocumentNode,
-  operationName: string | null | undefined,
-): OperationDefinitionNode | string {
-  const operations = document.definitions.filter(
-    (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
-  );
-  if (operationName !== undefined && operationName !== null) {
-    return (
-      operations.find((operation) => operation.name?.value === operationName) ??
-      `Unknown operation named ${JSON.stringify(operationName.slice(0, MAX_ECHOED_NAME))}`
-    );
-  }
-  if (operations.length === 1) return operations[0]!;
-  return operations.length > 1
-    ? 'Must provide operationName if the document contains multiple operations'
-    : 'The document contains no operation';
-}
-
-function persistedQueryOf(request: SubscriptionRequest): { version: unknown; sha256Hash?: string } | undefined {
-  const persisted = request.extensions?.['persistedQuery'];
-  if (typeof persisted !== 'object' || persisted === null) return undefined;
-  const { version, sha256Hash } = persisted as { version?: unknown; sha256Hash?: unknown };
-  return { version, ...(typeof sha256Hash === 'string' ? { sha256Hash } : {}) };
-}
-
-/** A client mistake (or a refusal) as the one result of a subscription that never opened. */
-export function refusal(code: string, message: string): ExecutionResult {
-  return { errors: [new GraphQLError(message, { extensions: { code } })] };
-}
-
-/** A masked error back as a GraphQLError (what `ExecutionResult` holds; it serialises to the same JSON). */
-function toGraphQLError(formatted: GraphQLFormattedError): GraphQLError {
-  return new GraphQLError(formatted.message, {
-    ...(formatted.path ? { path: formatted.path } : {}),
-    ...(formatted.extensions ? { extensions: formatted.extensions } : {}),
-  });
 }

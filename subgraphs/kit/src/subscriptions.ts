@@ -3,7 +3,13 @@ import type http from 'node:http';
 import type { GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { CryptoKey, KeyObject } from 'jose';
-import { acceptWebSockets, maskError, verifyInternalToken, type Identity } from '@supergraph/platform';
+import {
+  acceptWebSockets,
+  maskError,
+  REQUEST_ID_PATTERN,
+  verifyInternalToken,
+  type Identity,
+} from '@supergraph/platform';
 import type { SubgraphContext } from './subgraph.ts';
 
 /** What a subgraph's subscription endpoint needs; `startSubgraph({ subscriptions: true })` fills it in. */
@@ -31,8 +37,6 @@ interface Verified {
   internalToken: string;
   requestId: string | undefined;
 }
-
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /**
  * Subscriptions on a subgraph: graphql-ws (`graphql-transport-ws`) on the
@@ -72,7 +76,7 @@ export function serveSubscriptions<TContext extends SubgraphContext>(
           verified.set(ctx.extra, {
             identity,
             internalToken: token,
-            requestId: typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : undefined,
+            requestId: typeof sent === 'string' && REQUEST_ID_PATTERN.test(sent) ? sent : undefined,
           });
           return true;
         } catch {

@@ -31,7 +31,6 @@
  *   npm run bench:subscriptions -- --cpu-prof[=dir]   profile the gateway (.data/bench-profiles/… by default)
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,144 +48,28 @@ import {
   type StackReady,
   type StackStats,
 } from './ipc.ts';
+import {
+  CLIENT_CORE,
+  descriptorProblem,
+  openFileLimit,
+  parseOptions,
+  SERVER_CORE,
+  type Mode,
+  type Options,
+} from './options.ts';
+import { formatMs, percentile, printTable, type Row } from './report.ts';
 import { StreamSet } from './streams.ts';
 import { nowMs } from './timed-responder.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '../../..');
 const SELF = fileURLToPath(import.meta.url);
-const SERVER_CORE = 0;
-const CLIENT_CORE = 1;
 const PINNED_ENV = 'BENCH_SUBSCRIPTIONS_PINNED';
-type Mode = 'direct' | 'gateway';
-
-interface Options {
-  streams: number[];
-  tokens: number;
-  intervalMs: number;
-  users: number;
-  perConnection: number;
-  gatewayCore: number;
-  modes: Mode[];
-  cpuProfileDir: string | undefined;
-  pin: boolean;
-  args: string[];
-}
-
-function fail(message: string): never {
-  console.error(`[bench] ${message}`);
-  process.exit(1);
-}
-
-function parseOptions(argv: string[]): Options {
-  const options: Options = {
-    streams: [1000, 5000, 10000],
-    tokens: 10,
-    intervalMs: 1000,
-    users: 100,
-    perConnection: 1,
-    gatewayCore: CLIENT_CORE,
-    modes: ['direct', 'gateway'],
-    cpuProfileDir: undefined,
-    pin: true,
-    args: argv,
-  };
-  for (const arg of argv) {
-    const [flag, value] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
-    const positive = () => {
-      const parsed = Number(value);
-      if (!Number.isInteger(parsed) || parsed <= 0) fail(`${flag} needs a positive integer, got ${value}`);
-      return parsed;
-    };
-    if (flag === '--quick') Object.assign(options, { streams: [50], tokens: 10, users: 10 });
-    else if (flag === '--streams') {
-      const counts = (value ?? '').split(',').filter(Boolean).map(Number);
-      if (counts.length === 0 || counts.some((count) => !Number.isInteger(count) || count <= 0))
-        fail(`--streams needs positive integers, e.g. --streams=1000,5000; got ${value}`);
-      options.streams = counts;
-    } else if (flag === '--tokens') options.tokens = positive();
-    else if (flag === '--interval-ms') options.intervalMs = positive();
-    else if (flag === '--users') options.users = positive();
-    else if (flag === '--per-connection') options.perConnection = positive();
-    else if (flag === '--gateway-core') {
-      if (value !== '0' && value !== '1') fail(`--gateway-core takes 0 (with the stack) or 1 (with the clients)`);
-      options.gatewayCore = Number(value);
-    } else if (flag === '--modes') {
-      const modes = (value ?? '').split(',').filter(Boolean);
-      if (modes.length === 0 || modes.some((mode) => mode !== 'direct' && mode !== 'gateway'))
-        fail(`--modes takes direct and/or gateway, got ${value}`);
-      options.modes = modes as Mode[];
-    } else if (flag === '--cpu-prof')
-      options.cpuProfileDir = value || path.join(REPO, '.data', 'bench-profiles', new Date().toISOString());
-    else if (flag === '--no-pin') options.pin = false;
-    else fail(`unknown option ${arg} (see the top of test/bench/subscriptions/bench.ts)`);
-  }
-  return options;
-}
-
-/** The soft open-file limit of processes started from here (children inherit it). */
-function openFileLimit(): number {
-  const line = readFileSync('/proc/self/limits', 'utf8')
-    .split('\n')
-    .find((candidate) => candidate.startsWith('Max open files'));
-  const soft = line?.split(/\s{2,}/)[1];
-  return soft === undefined || soft === 'unlimited' ? Number.POSITIVE_INFINITY : Number(soft);
-}
-
-/**
- * Why `streams` cannot run in `mode` under this file-descriptor limit, or
- * undefined. Through the gateway, its process holds two sockets per stream
- * (the client's and its own upstream one); the client and the subgraph hold one.
- */
-function descriptorProblem(mode: Mode, streams: number, perConnection: number, limit: number): string | undefined {
-  const slack = 200;
-  const sockets = Math.ceil(streams / perConnection);
-  const busiest = mode === 'gateway' ? sockets + streams : streams;
-  if (busiest + slack <= limit) return undefined;
-  const who =
-    mode === 'gateway'
-      ? 'the gateway process (a client socket per connection, an upstream socket per stream)'
-      : 'the subgraph process';
-  return (
-    `${streams} streams ${mode === 'gateway' ? 'through the gateway' : 'direct'} need about ${busiest + slack} ` +
-    `open files in ${who}, but \`ulimit -n\` is ${limit}: raise it (\`ulimit -n ${2 * (busiest + slack)}\`, ` +
-    `or LimitNOFILE / --ulimit nofile for a service or container) and rerun, or multiplex with --per-connection=2`
-  );
-}
-
 async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-interface Row {
-  mode: Mode;
-  streams: number;
-  skipped?: string;
-  offeredPerSecond: number;
-  deliveredPerSecond: number;
-  delivered: number;
-  p50: number;
-  p99: number;
-  max: number;
-  failedStreams: number;
-  gatewayCpuPer1k: number | undefined;
-  stackCpuPer1k: number;
-  clientCpuPer1k: number;
-  rssPerIdleKb: number;
-  core0Busy: number;
-  core1Busy: number;
-  /** CPU of processes other than the bench's (other work on this machine), in cores. */
-  othersBusy: number;
-  setupSeconds: number;
-}
-
-function percentile(sorted: Float64Array, fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
 }
 
 async function runRound(
@@ -308,63 +191,6 @@ async function directSigner(privateKeyPem: string): Promise<Signer> {
     cache.set(reply.user.userId, { token, at: Date.now() });
     return token;
   };
-}
-
-function formatMs(value: number): string {
-  if (!Number.isFinite(value)) return '–';
-  return value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(1)} ms`;
-}
-
-function printTable(rows: Row[], options: Options, meta: { embedded: StackReady['embedded']; pinned: boolean }) {
-  const commit = spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']).stdout?.toString().trim() ?? '?';
-  const dirty = spawnSync('git', ['-C', REPO, 'status', '--porcelain', '--', 'gateway', 'subgraphs', 'platform'])
-    .stdout?.toString()
-    .trim();
-  console.log(
-    `\nSubscriptions: replyStream over graphql-ws, ${options.tokens} tokens per stream, one every ` +
-      `${options.intervalMs} ms; ${options.perConnection === 1 ? 'one WebSocket per stream' : `up to ${options.perConnection} streams per WebSocket`}.\n` +
-      `${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus().length} cores ` +
-      `(${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg()[0]!.toFixed(1)} at the end, ` +
-      `commit ${commit}${dirty ? ' + uncommitted changes in gateway/, subgraphs/ or platform/' : ''}; ` +
-      `PostgreSQL ${meta.embedded.database ? 'embedded (PGlite)' : 'real'}, Redis ${meta.embedded.redis ? 'in-process stand-in' : 'real'}; ` +
-      (meta.pinned
-        ? `stack on core ${SERVER_CORE}, gateway on core ${options.gatewayCore}, clients on core ${CLIENT_CORE}.\n`
-        : 'not pinned (no taskset, or --no-pin).\n'),
-  );
-  console.log(
-    '| mode | streams | offered tokens/s | delivered tokens/s | p50 | p99 | max | failed streams | gateway CPU per 1k tokens | stack CPU per 1k tokens | RSS per idle stream | core 0 / core 1 busy | other processes | gateway / direct tokens/s |',
-  );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const row of rows) {
-    if (row.skipped) {
-      console.log(`| ${row.mode} | ${row.streams} | skipped: ${row.skipped} ||||||||||||`);
-      continue;
-    }
-    const direct = rows.find((other) => other.mode === 'direct' && other.streams === row.streams && !other.skipped);
-    const ratio =
-      row.mode === 'gateway' && direct ? (row.deliveredPerSecond / direct.deliveredPerSecond).toFixed(2) : '–';
-    console.log(
-      `| ${row.mode} | ${row.streams} | ${row.offeredPerSecond.toFixed(0)} | ${row.deliveredPerSecond.toFixed(0)} | ` +
-        `${formatMs(row.p50)} | ${formatMs(row.p99)} | ${formatMs(row.max)} | ${row.failedStreams} | ` +
-        `${row.gatewayCpuPer1k === undefined ? '–' : `${row.gatewayCpuPer1k.toFixed(0)} ms`} | ` +
-        `${row.stackCpuPer1k.toFixed(0)} ms | ${row.rssPerIdleKb.toFixed(1)} KB (${row.mode === 'gateway' ? 'gateway' : 'stack'}) | ` +
-        `${(row.core0Busy * 100).toFixed(0)} % / ${(row.core1Busy * 100).toFixed(0)} % | ` +
-        `${(row.othersBusy * 100).toFixed(0)} % of a core | ${ratio} |`,
-    );
-  }
-  console.log(
-    `\nClient CPU per 1k tokens: ${rows
-      .filter((row) => !row.skipped)
-      .map((row) => `${row.mode} × ${row.streams} ${row.clientCpuPer1k.toFixed(0)} ms`)
-      .join(', ')}; setup (users, conversations, messages): ${rows
-      .filter((row) => !row.skipped)
-      .map((row) => `${row.mode} × ${row.streams} ${row.setupSeconds.toFixed(0)} s`)
-      .join(', ')}.`,
-  );
-  console.log(
-    'Aims (reported, not asserted): gateway ≥ 0.5 × direct tokens/s, p99 < 100 ms at 1000 streams, < 30 KB RSS per idle stream.',
-  );
-  console.log(`rerun: npm run bench:subscriptions --${options.args.length ? ` ${options.args.join(' ')}` : ''}`);
 }
 
 async function main(): Promise<void> {
