@@ -45,9 +45,19 @@ export function createAccessControl(supergraph: DocumentNode) {
     return requirement;
   }
 
-  /** Throws UNAUTHENTICATED (anonymous caller) or FORBIDDEN (missing scope) naming the offending fields. */
-  function check(document: DocumentNode, operation: OperationDefinitionNode, identity: Identity): void {
-    const denied: Array<{ code: string; message: string; coordinate: string }> = [];
+  /**
+   * The guarded fields an operation selects, in document order: found once per
+   * operation node (Apollo Server keeps one parsed document per query text, so
+   * a repeated query is not walked again) and checked against each caller.
+   */
+  const guardedFieldsOf = new WeakMap<
+    OperationDefinitionNode,
+    { requirement: AccessRequirement; coordinate: string }[]
+  >();
+  function guardedFields(document: DocumentNode, operation: OperationDefinitionNode) {
+    let guarded = guardedFieldsOf.get(operation);
+    if (guarded) return guarded;
+    guarded = [];
     for (const definition of reachableDefinitions(document, operation)) {
       const typeInfo = new TypeInfo(schema);
       visit(
@@ -59,15 +69,24 @@ export function createAccessControl(supergraph: DocumentNode) {
             if (!parent) return;
             const requirement = requirementFor(parent.name, node.name.value);
             if (!requirement?.authenticated) return;
-            const coordinate = `${parent.name}.${node.name.value}`;
-            try {
-              assertAccess(requirement, identity, coordinate);
-            } catch (error) {
-              denied.push({ code: errorCode(error) ?? 'FORBIDDEN', message: (error as Error).message, coordinate });
-            }
+            guarded!.push({ requirement, coordinate: `${parent.name}.${node.name.value}` });
           },
         }),
       );
+    }
+    guardedFieldsOf.set(operation, guarded);
+    return guarded;
+  }
+
+  /** Throws UNAUTHENTICATED (anonymous caller) or FORBIDDEN (missing scope) naming the offending fields. */
+  function check(document: DocumentNode, operation: OperationDefinitionNode, identity: Identity): void {
+    const denied: Array<{ code: string; message: string; coordinate: string }> = [];
+    for (const { requirement, coordinate } of guardedFields(document, operation)) {
+      try {
+        assertAccess(requirement, identity, coordinate);
+      } catch (error) {
+        denied.push({ code: errorCode(error) ?? 'FORBIDDEN', message: (error as Error).message, coordinate });
+      }
     }
     if (denied.length === 0) return;
     const unauthenticated = denied.filter((entry) => entry.code === 'UNAUTHENTICATED');

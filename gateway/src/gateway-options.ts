@@ -63,6 +63,12 @@ export interface GatewayOptions {
    * identity, same body) share one HTTP exchange; never mutations. Default true.
    */
   subgraphDedup?: boolean;
+  /**
+   * What runs query plans: `supergraph` (default), ours, compiled per
+   * operation (`executor/`); `apollo`, `@apollo/gateway`'s own, kept for
+   * side-by-side measurement and as a fallback while the two are compared.
+   */
+  executor?: 'supergraph' | 'apollo';
   /** A whole request gives up after this long with 504 `GATEWAY_TIMEOUT`. Default 15 s. */
   requestTimeoutMs?: number;
   /** `/ready` gives each subgraph's `/ready` this long. Default 1 s. */

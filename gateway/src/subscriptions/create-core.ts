@@ -1,6 +1,6 @@
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
-import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
-import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
+import { operationFromDocument } from '@apollo/federation-internals';
+import type { FetchNode, PlanNode, QueryPlan } from '@apollo/query-planner';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import {
@@ -9,13 +9,13 @@ import {
   type DocumentNode,
   type ExecutionResult,
   type GraphQLFormattedError,
-  type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values.js';
 import { LRUCache } from 'lru-cache';
 import { createLogger, currentTraceparent, HttpError, type Identity, type RevocationList } from '@supergraph/platform';
 import { supergraphForQueryPlanner } from '../access-control.ts';
+import { createPlanning, type Planning } from '../executor/planning.ts';
 import type { InternalTokenCache } from '../internal-token-cache.ts';
 import type { PersistedDocuments } from '../persisted-documents.ts';
 import type { SubgraphFetchContext } from '../subgraph-data-source.ts';
@@ -38,6 +38,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 export interface SubscriptionCoreOptions {
   /** The parsed supergraph (the one the gateway serves). */
   supergraph: DocumentNode;
+  /** The gateway's planner and schemas; built from `supergraph` when not given. */
+  planning?: Planning;
   /** `@authenticated` / `@requiresScopes` over the operation (the gateway's `createAccessControl(...).check`). */
   checkAccess(document: DocumentNode, operation: OperationDefinitionNode, identity: Identity): void;
   /** Further refusals after validation and before planning (the admin IP allowlist plugin), run as Apollo would. */
@@ -97,11 +99,8 @@ interface Prepared {
  * of other subgraphs resolve on every event through the normal fetch path.
  */
 export function createSubscriptionCore(options: SubscriptionCoreOptions): GatewaySubscriptionCore {
-  const planningSupergraph = Supergraph.build(supergraphForQueryPlanner(options.supergraph));
-  const apiSchema: Schema = planningSupergraph.apiSchema();
-  const apiGraphQLSchema: GraphQLSchema = apiSchema.toGraphQLJSSchema();
-  const supergraphSchema: GraphQLSchema = planningSupergraph.schema.toGraphQLJSSchema();
-  const planner = new QueryPlanner(planningSupergraph);
+  const { apiSchema, apiGraphQLSchema, supergraphSchema, planner } =
+    options.planning ?? createPlanning(supergraphForQueryPlanner(options.supergraph));
   const hasSubscriptions = (options.enabled ?? true) && apiGraphQLSchema.getSubscriptionType() !== undefined;
   const prepared = new LRUCache<string, Prepared>({ max: options.planCacheSize ?? 500 });
   const documents = createSubscriptionDocuments({

@@ -29,9 +29,15 @@ import type { LoadResult } from './load.mts';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../../..');
 const GATEWAYS = {
-  ours: { label: 'ours (`startGateway`, production, anonymous)', script: 'gateways/ours.mts' },
-  stock: { label: 'stock `@apollo/gateway` 2.14 + Apollo Server 5', script: 'gateways/stock.mts' },
-  hive: { label: 'Hive Gateway 2.15 (Node)', script: 'gateways/hive.mts' },
+  ours: { label: 'ours (`startGateway`, production, anonymous)', script: 'gateways/ours.mts', args: [] },
+  // Ours with `executor: 'apollo'`: what our own plan executor is worth, measured in the same run.
+  'ours-apollo': {
+    label: "ours with `@apollo/gateway`'s executor",
+    script: 'gateways/ours.mts',
+    args: ['--executor=apollo'],
+  },
+  stock: { label: 'stock `@apollo/gateway` 2.14 + Apollo Server 5', script: 'gateways/stock.mts', args: [] },
+  hive: { label: 'Hive Gateway 2.15 (Node)', script: 'gateways/hive.mts', args: [] },
 } as const;
 type GatewayName = keyof typeof GATEWAYS;
 const LOAD_CORE = 0;
@@ -70,7 +76,8 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--warmup') options.warmupSeconds = number();
     else if (flag === '--gateways') {
       const names = (value ?? '').split(',').filter(Boolean);
-      for (const name of names) if (!(name in GATEWAYS)) fail(`unknown gateway ${name} (ours, stock, hive)`);
+      for (const name of names)
+        if (!(name in GATEWAYS)) fail(`unknown gateway ${name} (ours, ours-apollo, stock, hive)`);
       if (names.length === 0) fail('--gateways needs at least one of ours, stock, hive');
       options.gateways = names as GatewayName[];
     } else if (flag === '--queries') {
@@ -405,6 +412,7 @@ async function main(): Promise<void> {
           ...(name === 'ours' ? (process.env['BENCH_OURS_NODE_FLAGS'] ?? '').split(' ').filter(Boolean) : []),
           GATEWAYS[name].script,
           supergraphPath,
+          ...GATEWAYS[name].args,
         ]);
         targets.push({ name, url: started.ready as string, pid: started.child.pid });
       } catch (error) {

@@ -4,7 +4,8 @@
  * subgraph), no budgets (no Redis), operation limits raised above TestQuery
  * (depth 8, cost ~10^6 with the default list size), and an internal-token key
  * made in process (every subgraph fetch is still signed). Argv: the supergraph
- * file; BENCH_OURS_OPTIONS: JSON merged into the options (e.g. a switch under test).
+ * file, then `--executor=apollo` for `@apollo/gateway`'s executor instead of
+ * ours; BENCH_OURS_OPTIONS: JSON merged into the options (e.g. a switch under test).
  */
 import { readFileSync } from 'node:fs';
 import { startGateway } from '@supergraph/gateway';
@@ -26,6 +27,7 @@ const gateway = await startGateway(
       maxTokens: 100_000,
       maxCost: 1_000_000_000,
     },
+    ...(process.argv.includes('--executor=apollo') ? { executor: 'apollo' as const } : {}),
     ...(JSON.parse(process.env['BENCH_OURS_OPTIONS'] || '{}') as object),
   },
   0,
