@@ -18,7 +18,8 @@ import {
 } from '@supergraph/platform';
 import { createAddressAllowlist } from './client-address.ts';
 
-const log = createLogger('gateway');
+// The request line's fields are the ones below, none a credential: no redaction pass per request.
+const log = createLogger('gateway', { fixedFields: true });
 
 export interface GatewayObservabilityOptions {
   /** Subgraph name → its GraphQL URL; `/ready` asks each one's `/ready`. */

@@ -69,6 +69,17 @@ describe('createLogger', () => {
     expect(text).toContain('[redacted]');
   });
 
+  it('a fixed-field logger (the request line) shares the sinks and still scrubs its message, without redaction', () => {
+    capture();
+    const log = createLogger('unit', { fixedFields: true });
+    const jwt = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLWJ5dGVzLWhlcmU';
+    runWithLogContext({ traceId: 'a'.repeat(32), requestId: 'req-2' }, () =>
+      log.info({ method: 'POST', status: 200 }, `request with ${jwt}`),
+    );
+    expect(parsed()[0]).toMatchObject({ service: 'unit', method: 'POST', status: 200, request_id: 'req-2' });
+    expect(lines.join('\n')).not.toContain(jwt);
+  });
+
   it('keeps ordinary long identifiers in messages', () => {
     expect(scrubCredentials('gateway_subgraph_fetch_duration_seconds went up')).toBe(
       'gateway_subgraph_fetch_duration_seconds went up',

@@ -273,6 +273,14 @@ describe('our plan executor answers exactly what @apollo/gateway answers', () =>
     );
   });
 
+  it("response names that are Object.prototype's own property names", async () => {
+    const result = await both(`{
+      constructor: topProducts(first: 1) { toString: name __proto__: upc hasOwnProperty: inStock valueOf: reviews { body } }
+      me { constructor: name }
+    }`);
+    expect(JSON.stringify(result.data)).toContain('"toString":"Table"');
+  });
+
   it('unions and interfaces, type conditions that do and do not apply', async () => {
     await both(`{
       search(term: "x") { __typename ... on Product { upc inStock } ... on Note { text } }

@@ -187,7 +187,8 @@ function createPlanExecutor(
     traced: boolean,
   ): Promise<GatewayExecutionResult> {
     const errors: Error[] = [];
-    const data = Object.create(null) as Record<string, unknown>;
+    // The merge target; deepMerge gives a key Object.prototype also has its own slot, so a literal is safe.
+    const data: Record<string, unknown> = {};
     if (entry.run) {
       const planRun: PlanRun = { serviceMap, requestContext, errors, traced };
       await entry.run(planRun, { path: [], data, fullResult: data });

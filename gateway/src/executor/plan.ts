@@ -13,6 +13,7 @@ import {
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { isPlainKey } from './shape.ts';
 
 /** A response path as the plan writes it: field names, `@` for "every element of this list". */
 type PlanPath = readonly (string | number)[];
@@ -111,6 +112,7 @@ export function compilePlan(
   function compileFetch(fetch: FetchNode): NodeRunner {
     const extract = fetch.requires ? compileRequires(fetch.requires, supergraphSchema) : undefined;
     const variableUsages = fetch.variableUsages ?? [];
+    const plainVariables = variableUsages.every(isPlainKey);
     const fetchRun = async (run: PlanRun, cursor: Cursor): Promise<void> => {
       const service = run.serviceMap[fetch.serviceName];
       if (!service) throw new Error(`Couldn't find service with name "${fetch.serviceName}"`);
@@ -119,7 +121,7 @@ export function compilePlan(
         for (const entity of cursor.data) if (entity !== null && entity !== undefined) entities.push(entity);
       } else entities.push(cursor.data as Record<string, unknown>);
       if (entities.length < 1) return;
-      const variables = Object.create(null) as Record<string, unknown>;
+      const variables = (plainVariables ? {} : Object.create(null)) as Record<string, unknown>;
       const provided = run.requestContext.request.variables;
       for (const name of variableUsages) {
         if (provided && Object.hasOwn(provided, name) && provided[name] !== undefined) variables[name] = provided[name];
@@ -211,6 +213,10 @@ export function compilePlan(
 /** Apollo's `executeSelectionSet` over a fetch's `requires`, as one closure per selection. */
 function compileRequires(selections: readonly QueryPlanSelectionNode[], schema: GraphQLSchema): Extractor {
   type Step = (source: Record<string, unknown>, result: Record<string, unknown>) => boolean;
+  // Object literals (fast to fill and to serialise) unless a name would collide with Object.prototype's.
+  const plain = selections.every(
+    (selection) => selection.kind !== 'Field' || isPlainKey(selection.alias ?? selection.name),
+  );
   const steps: Step[] = selections.map((selection): Step => {
     if (selection.kind === 'Field') {
       const responseName = selection.alias ?? selection.name;
@@ -226,24 +232,46 @@ function compileRequires(selections: readonly QueryPlanSelectionNode[], schema: 
     const typeCondition = selection.typeCondition;
     if (!typeCondition) return () => true;
     const nested = compileRequires(selection.selections, schema);
-    // isObjectOfType depends on the entity's __typename alone (a missing one never matches): memoised per name.
-    const matches = new Map<unknown, boolean>();
+    const matches = typeTest(schema, typeCondition);
     return (source, result) => {
-      const typename = source['__typename'];
-      let match = matches.get(typename);
-      if (match === undefined) {
-        match = isObjectOfType(schema, source, typeCondition);
-        if (typeof typename === 'string') matches.set(typename, match);
-      }
-      if (match) deepMerge(result, nested(source));
+      if (matches(source)) deepMerge(result, nested(source));
       return true;
     };
   });
+  // The usual `requires`: one `... on Entity { key fields }`. Merging its result into an empty object would
+  // copy it key for key; it is that object already.
+  const only = selections.length === 1 ? selections[0] : undefined;
+  if (only?.kind === 'InlineFragment' && only.typeCondition) {
+    const nested = compileRequires(only.selections, schema);
+    const matches = typeTest(schema, only.typeCondition);
+    return (source) => {
+      if (source === null) return null;
+      const record = source as Record<string, unknown>;
+      return (
+        (matches(record) ? nested(record) : null) ?? (plain ? {} : (Object.create(null) as Record<string, unknown>))
+      );
+    };
+  }
   return (source) => {
     if (source === null) return null;
-    const result = Object.create(null) as Record<string, unknown>;
+    const result = (plain ? {} : Object.create(null)) as Record<string, unknown>;
     for (const step of steps) if (!step(source as Record<string, unknown>, result)) return null;
     return result;
+  };
+}
+
+/** `isObjectOfType` depends on the entity's __typename alone (a missing one never matches): memoised per name. */
+function typeTest(schema: GraphQLSchema, typeCondition: string): (source: Record<string, unknown>) => boolean {
+  const matches = new Map<string, boolean>();
+  return (source) => {
+    const typename = source['__typename'];
+    if (typeof typename !== 'string') return isObjectOfType(schema, source, typeCondition);
+    let match = matches.get(typename);
+    if (match === undefined) {
+      match = isObjectOfType(schema, source, typeCondition);
+      matches.set(typename, match);
+    }
+    return match;
   };
 }
 
