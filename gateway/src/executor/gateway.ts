@@ -2,7 +2,6 @@ import { buildOperationContext, type ServiceMap } from '@apollo/gateway';
 import {
   OpenTelemetrySpanNames,
   operationContextSpanAttributes,
-  recordExceptions,
   requestContextSpanAttributes,
   tracer,
 } from '@apollo/gateway/dist/utilities/opentelemetry.js';
@@ -14,13 +13,11 @@ import type {
   GatewayGraphQLRequestContext,
   GatewayInterface,
 } from '@apollo/server-gateway-interface';
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
-import { getVariableValues, GraphQLError, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { getVariableValues, GraphQLError, type GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { isTelemetryEnabled } from '@supergraph/platform';
-import { compilePlan, type PlanRun } from './plan.ts';
+import { compileOperation, executeCompiled, failed, inSpan, type CompiledOperation } from './operation.ts';
 import type { Planning } from './planning.ts';
-import { compileShape, type CompiledShape } from './shape.ts';
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
 
@@ -28,8 +25,7 @@ type OperationContext = ReturnType<typeof buildOperationContext>;
 interface Prepared {
   operationContext: OperationContext;
   queryPlan: QueryPlan;
-  run: ReturnType<typeof compilePlan>;
-  shape: CompiledShape;
+  compiled: CompiledOperation;
 }
 
 export interface PlanExecutorOptions {
@@ -113,21 +109,7 @@ function createPlanExecutor(
           plan,
         )
       : plan();
-    // As Apollo's executeQueryPlan builds it: the operation and its fragments, not validated again.
-    const operation = operationFromDocument(
-      planning.apiSchema,
-      {
-        kind: Kind.DOCUMENT,
-        definitions: [operationContext.operation, ...Object.values(operationContext.fragments)],
-      } as DocumentNode,
-      { validate: false },
-    );
-    return {
-      operationContext,
-      queryPlan,
-      run: compilePlan(queryPlan, operation, planning.supergraphSchema),
-      shape: compileShape(operation, schema, operationContext.operation.variableDefinitions),
-    };
+    return { operationContext, queryPlan, compiled: compileOperation(planning, schema, queryPlan, operationContext) };
   }
 
   async function execute(
@@ -161,9 +143,7 @@ function createPlanExecutor(
       prepared.set(key, entry);
     }
     options.didResolveQueryPlan?.({ queryPlan: entry.queryPlan, serviceMap, requestContext, operationContext });
-    const result = traced
-      ? await inSpanAsync(OpenTelemetrySpanNames.EXECUTE, {}, () => run(entry, requestContext, true))
-      : await run(entry, requestContext, false);
+    const result = await executeCompiled(entry.compiled, serviceMap, requestContext, traced);
     if (options.exposeQueryPlan && entry.queryPlan.node) {
       const asked = request.http?.headers.get('Apollo-Query-Plan-Experimental');
       if (asked) {
@@ -179,34 +159,6 @@ function createPlanExecutor(
       }
     }
     return result;
-  }
-
-  async function run(
-    entry: Prepared,
-    requestContext: GatewayGraphQLRequestContext,
-    traced: boolean,
-  ): Promise<GatewayExecutionResult> {
-    const errors: Error[] = [];
-    // The merge target; deepMerge gives a key Object.prototype also has its own slot, so a literal is safe.
-    const data: Record<string, unknown> = {};
-    if (entry.run) {
-      const planRun: PlanRun = { serviceMap, requestContext, errors, traced };
-      await entry.run(planRun, { path: [], data, fullResult: data });
-    }
-    const shape = (): GatewayExecutionResult => {
-      try {
-        const shaped = entry.shape.shape(data, requestContext.request.variables);
-        if (errors.length === 0 && shaped.errors.length > 0)
-          return { extensions: { valueCompletion: shaped.errors }, data: shaped.data };
-        return errors.length === 0 ? { data: shaped.data } : { errors: errors as GraphQLError[], data: shaped.data };
-      } catch (error) {
-        if (error instanceof GraphQLError) return { errors: [error] };
-        if (error instanceof Error) return { errors: [new GraphQLError(error.message, { originalError: error })] };
-        requestContext.logger.error(`Unexpected error during query plan execution: ${String(error)}`);
-        return { errors: [new GraphQLError('Unexpected error during query plan execution')] };
-      }
-    };
-    return traced ? inSpan(OpenTelemetrySpanNames.POST_PROCESSING, {}, shape) : shape();
   }
 
   return (requestContext) => {
@@ -234,37 +186,4 @@ function createPlanExecutor(
       },
     );
   };
-}
-
-function failed(span: Span, errors: readonly Error[]): void {
-  recordExceptions(span, errors, undefined);
-  span.setStatus({ code: SpanStatusCode.ERROR });
-}
-
-function inSpan<T>(name: string, attributes: Record<string, string>, work: () => T): T {
-  return tracer.startActiveSpan(name, { attributes }, (span) => {
-    try {
-      const result = work();
-      if (Array.isArray(result) && result.length > 0 && result[0] instanceof Error) failed(span, result as Error[]);
-      return result;
-    } catch (error) {
-      failed(span, [error as Error]);
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
-}
-
-async function inSpanAsync<T>(name: string, attributes: Record<string, string>, work: () => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(name, { attributes }, async (span) => {
-    try {
-      return await work();
-    } catch (error) {
-      failed(span, [error as Error]);
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
 }

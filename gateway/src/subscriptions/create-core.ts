@@ -1,4 +1,4 @@
-import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
+import { buildOperationContext, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { FetchNode, PlanNode, QueryPlan } from '@apollo/query-planner';
 import type { ApolloServerPlugin } from '@apollo/server';
@@ -13,8 +13,16 @@ import {
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values.js';
 import { LRUCache } from 'lru-cache';
-import { createLogger, currentTraceparent, HttpError, type Identity, type RevocationList } from '@supergraph/platform';
+import {
+  createLogger,
+  currentTraceparent,
+  HttpError,
+  isTelemetryEnabled,
+  type Identity,
+  type RevocationList,
+} from '@supergraph/platform';
 import { supergraphForQueryPlanner } from '../access-control.ts';
+import { compileOperation, executeCompiled, type CompiledOperation } from '../executor/operation.ts';
 import { createPlanning, type Planning } from '../executor/planning.ts';
 import type { InternalTokenCache } from '../internal-token-cache.ts';
 import type { PersistedDocuments } from '../persisted-documents.ts';
@@ -85,8 +93,8 @@ interface Prepared {
   operation: OperationDefinitionNode;
   operationContext: ReturnType<typeof buildOperationContext>;
   primary: FetchNode;
-  /** `Sequence [primary (served by the event), rest]`: what completes one event. */
-  eventPlan: QueryPlan;
+  /** `Sequence [primary (served by the event), rest]`, compiled: what completes one event. */
+  eventPlan: CompiledOperation;
 }
 
 /**
@@ -99,8 +107,8 @@ interface Prepared {
  * of other subgraphs resolve on every event through the normal fetch path.
  */
 export function createSubscriptionCore(options: SubscriptionCoreOptions): GatewaySubscriptionCore {
-  const { apiSchema, apiGraphQLSchema, supergraphSchema, planner } =
-    options.planning ?? createPlanning(supergraphForQueryPlanner(options.supergraph));
+  const planning = options.planning ?? createPlanning(supergraphForQueryPlanner(options.supergraph));
+  const { apiSchema, apiGraphQLSchema, planner } = planning;
   const hasSubscriptions = (options.enabled ?? true) && apiGraphQLSchema.getSubscriptionType() !== undefined;
   const prepared = new LRUCache<string, Prepared>({ max: options.planCacheSize ?? 500 });
   const documents = createSubscriptionDocuments({
@@ -154,23 +162,26 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
     }
     const node = plan.node;
     if (node?.kind !== 'Subscription') return refusal('INTERNAL_SERVER_ERROR', 'Internal server error');
-    const entry: Prepared = {
-      document,
-      operation,
-      operationContext: buildOperationContext({
-        schema: apiGraphQLSchema,
-        operationDocument: document,
-        ...(operationName ? { operationName } : {}),
-      }),
-      primary: node.primary,
-      eventPlan: {
-        kind: 'QueryPlan',
-        node: {
-          kind: 'Sequence',
-          nodes: [{ ...node.primary, serviceName: EVENT_SOURCE }, ...(node.rest ? [node.rest] : [])] as PlanNode[],
-        },
+    const operationContext = buildOperationContext({
+      schema: apiGraphQLSchema,
+      operationDocument: document,
+      ...(operationName ? { operationName } : {}),
+    });
+    const eventPlan: QueryPlan = {
+      kind: 'QueryPlan',
+      node: {
+        kind: 'Sequence',
+        nodes: [{ ...node.primary, serviceName: EVENT_SOURCE }, ...(node.rest ? [node.rest] : [])] as PlanNode[],
       },
     };
+    let compiled: CompiledOperation;
+    try {
+      compiled = compileOperation(planning, apiGraphQLSchema, eventPlan, operationContext);
+    } catch (error) {
+      log.error(`could not compile a subscription: ${error instanceof Error ? error.message : String(error)}`);
+      return refusal('INTERNAL_SERVER_ERROR', 'Internal server error');
+    }
+    const entry: Prepared = { document, operation, operationContext, primary: node.primary, eventPlan: compiled };
     prepared.set(key, entry);
     return entry;
   }
@@ -215,14 +226,8 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
       metrics: {},
       overallCachePolicy: undefined,
     } as unknown as GatewayGraphQLRequestContext;
-    const result = await executeQueryPlan(
-      entry.eventPlan,
-      serviceMap,
-      requestContext,
-      entry.operationContext,
-      supergraphSchema,
-      apiSchema,
-    );
+    // The HTTP path's executor, so entity fetches, shaping and error paths are the same.
+    const result = await executeCompiled(entry.eventPlan, serviceMap, requestContext, isTelemetryEnabled());
     return formatResult(result, entry.primary.serviceName);
   }
 
