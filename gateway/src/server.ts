@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
@@ -27,7 +26,7 @@ import { createPersistedDocuments } from './persisted-documents.ts';
 import { SubgraphDataSource } from './subgraph-data-source.ts';
 import { credentialSubgraphOf, subgraphsOf } from './supergraph-graphs.ts';
 import { createSubscriptionCore } from './subscriptions/create-core.ts';
-import { withPlanExecutor } from './executor/gateway.ts';
+import { createSupergraphGateway } from './executor/gateway.ts';
 import { createPlanning } from './executor/planning.ts';
 import { serveWebSocketSubscriptions } from './subscriptions/ws.ts';
 import { createHttpSubscriptions, credentialExpiryOf } from './subscriptions/http.ts';
@@ -129,32 +128,32 @@ export async function startGateway(options: GatewayOptions, port: number, host =
 
   const internalTokens = createInternalTokenCache({ key: options.internalTokenKey });
   const usage = options.usage ? createUsageTracking(options.usage, supergraph) : undefined;
-  const dataSources: SubgraphDataSource[] = [];
   const planningSdl = supergraphForQueryPlanner(supergraph);
   const planning = createPlanning(planningSdl);
-  const apolloGateway = new ApolloGateway({
-    supergraphSdl: planningSdl,
-    ...(usage ? { experimental_didResolveQueryPlan: usage.didResolveQueryPlan } : {}),
-    buildService: ({ name, url }) => {
-      const dataSource = new SubgraphDataSource({
+  const dataSources = [...subgraphs].map(
+    ([name, url]) =>
+      new SubgraphDataSource({
         name,
-        url: subgraphs.get(name) ?? url ?? '',
+        url,
         internalTokenKey: options.internalTokenKey,
         internalTokens,
         timeoutMs: subgraphTimeoutMs,
         dedup: options.subgraphDedup ?? true,
-      });
-      dataSources.push(dataSource);
-      return dataSource;
-    },
-  });
-  // Apollo's executor only when asked for (a side-by-side measurement), or for a request wanting federated traces.
+      }),
+  );
+  const serviceMap = () => Object.fromEntries(dataSources.map((dataSource) => [dataSource.subgraphName, dataSource]));
+  // `@apollo/gateway` itself (loaded only then) when asked for, for side-by-side measurement; ours otherwise.
   const gateway =
     options.executor === 'apollo'
-      ? apolloGateway
-      : withPlanExecutor(apolloGateway, {
+      ? new (await import('@apollo/gateway')).ApolloGateway({
+          supergraphSdl: planningSdl,
+          ...(usage ? { experimental_didResolveQueryPlan: usage.didResolveQueryPlan } : {}),
+          buildService: ({ name }) => serviceMap()[name]!,
+        })
+      : createSupergraphGateway({
+          supergraphSdl: planningSdl,
           planning,
-          serviceMap: () => Object.fromEntries(dataSources.map((dataSource) => [dataSource.subgraphName, dataSource])),
+          serviceMap,
           ...(usage ? { didResolveQueryPlan: usage.didResolveQueryPlan } : {}),
           exposeQueryPlan: !production,
         });
@@ -187,7 +186,7 @@ export async function startGateway(options: GatewayOptions, port: number, host =
     ],
   });
   await apollo.start();
-  // After start: Apollo has built every data source, which subscription events reuse for their entity fetches.
+  // Subscription events reuse the HTTP path's data sources for their entity fetches.
   const coreSubscriptions = createSubscriptionCore({
     supergraph,
     planning,

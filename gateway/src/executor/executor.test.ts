@@ -5,7 +5,7 @@ import type { GatewayExecutor, GatewayGraphQLRequestContext } from '@apollo/serv
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { graphql, GraphQLError, parse, validate, type GraphQLSchema } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { withPlanExecutor } from './gateway.ts';
+import { createSupergraphGateway } from './gateway.ts';
 import { createPlanning } from './planning.ts';
 
 /**
@@ -200,11 +200,12 @@ beforeAll(async () => {
   const reference = new ApolloGateway({ supergraphSdl, buildService });
   reference.onSchemaLoadOrUpdate(({ apiSchema: schema }) => (apiSchema = schema));
   apollo = (await reference.load()).executor!;
-  const wrapped = withPlanExecutor(new ApolloGateway({ supergraphSdl, buildService }), {
+  const gateway = createSupergraphGateway({
+    supergraphSdl,
     planning: createPlanning(supergraphSdl),
     serviceMap: () => sources,
   });
-  ours = (await wrapped.load({ apollo: {} })).executor!;
+  ours = (await gateway.load({ apollo: {} })).executor!;
 });
 
 function requestContext(query: string, variables?: Record<string, unknown>, operationName?: string) {

@@ -1,13 +1,9 @@
-import { buildOperationContext, type ServiceMap } from '@apollo/gateway';
-import {
-  OpenTelemetrySpanNames,
-  operationContextSpanAttributes,
-  requestContextSpanAttributes,
-  tracer,
-} from '@apollo/gateway/dist/utilities/opentelemetry.js';
+import type { ServiceMap } from '@apollo/gateway';
+import { buildOperationContext } from '@apollo/gateway/dist/operationContext.js';
 import { operationFromDocument } from '@apollo/federation-internals';
 import { prettyFormatQueryPlan, type QueryPlan } from '@apollo/query-planner';
 import type {
+  GatewaySchemaLoadOrUpdateCallback,
   GatewayExecutionResult,
   GatewayExecutor,
   GatewayGraphQLRequestContext,
@@ -16,8 +12,9 @@ import type {
 import { getVariableValues, GraphQLError, type GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { isTelemetryEnabled } from '@supergraph/platform';
-import { compileOperation, executeCompiled, failed, inSpan, type CompiledOperation } from './operation.ts';
+import { compileOperation, executeCompiled, type CompiledOperation } from './operation.ts';
 import type { Planning } from './planning.ts';
+import { failed, inSpan, operationSpanAttributes, requestSpanAttributes, SpanNames, tracer } from './telemetry.ts';
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
 
@@ -30,7 +27,7 @@ interface Prepared {
 
 export interface PlanExecutorOptions {
   planning: Planning;
-  /** The subgraphs' data sources by name; read once the inner gateway has loaded (it builds them). */
+  /** The subgraphs' data sources by name; read when the gateway loads. */
   serviceMap: () => ServiceMap;
   /** `ApolloGateway`'s hook of the same name, called with the same arguments. */
   didResolveQueryPlan?: (options: {
@@ -46,35 +43,32 @@ export interface PlanExecutorOptions {
 }
 
 /**
- * Apollo Server's gateway, with `@apollo/gateway`'s executor replaced by ours:
- * the inner `ApolloGateway` still loads the supergraph, builds the API schema
- * Apollo Server validates against and the data sources; planning is the same
- * `QueryPlanner`; what runs a plan and shapes its result is compiled once per
+ * What Apollo Server runs as its gateway: the API schema and the executor,
+ * both from one {@link Planning} (one Supergraph, one QueryPlanner); no
+ * `@apollo/gateway` is loaded. Planning is `@apollo/query-planner`'s, as in
+ * `ApolloGateway`; what runs a plan and shapes its result is compiled once per
  * operation (`plan.ts`, `shape.ts`) instead of interpreted per request, and
  * the per-request `buildOperationContext`, `operationFromDocument` and SHA-256
- * of the plan-cache key are done once per operation too. Requests that ask
- * Apollo for federated traces (`metrics.captureTraces`, Apollo Studio usage
- * reporting) go to Apollo's own executor, which builds them.
+ * of the plan-cache key are done once per operation too. Not carried over:
+ * Apollo Studio's federated traces (`metrics.captureTraces`: the query-plan
+ * trace is not built) and supergraph updates (the supergraph is static here).
  */
-export function withPlanExecutor(inner: GatewayInterface, options: PlanExecutorOptions): GatewayInterface {
+export function createSupergraphGateway(options: PlanExecutorOptions & { supergraphSdl: string }): GatewayInterface {
+  const listeners = new Set<GatewaySchemaLoadOrUpdateCallback>();
+  let loaded: Parameters<GatewaySchemaLoadOrUpdateCallback>[0] | undefined;
   return {
-    onSchemaLoadOrUpdate: (callback) => inner.onSchemaLoadOrUpdate(callback),
-    stop: () => inner.stop(),
-    async load(loadOptions) {
-      let schema: GraphQLSchema | undefined;
-      const unsubscribe = inner.onSchemaLoadOrUpdate(({ apiSchema }) => {
-        schema = apiSchema;
-      });
-      const { executor: fallback } = await inner.load(loadOptions);
-      unsubscribe();
-      if (!schema || !fallback) throw new Error('The gateway loaded no schema');
-      const ours = createPlanExecutor(options, schema, options.serviceMap());
-      return {
-        executor: (requestContext) =>
-          (requestContext.metrics as { captureTraces?: boolean } | undefined)?.captureTraces
-            ? fallback(requestContext)
-            : ours(requestContext),
-      };
+    onSchemaLoadOrUpdate(callback) {
+      listeners.add(callback);
+      if (loaded) callback(loaded);
+      return () => void listeners.delete(callback);
+    },
+    async load() {
+      loaded = { apiSchema: options.planning.apiGraphQLSchema, coreSupergraphSdl: options.supergraphSdl };
+      for (const listener of listeners) listener(loaded);
+      return { executor: createPlanExecutor(options, loaded.apiSchema, options.serviceMap()) };
+    },
+    async stop() {
+      listeners.clear();
     },
   };
 }
@@ -104,7 +98,7 @@ function createPlanExecutor(
     };
     const queryPlan = traced
       ? inSpan(
-          OpenTelemetrySpanNames.PLAN,
+          SpanNames.PLAN,
           requestContext.operationName ? { 'graphql.operation.name': requestContext.operationName } : {},
           plan,
         )
@@ -129,7 +123,7 @@ function createPlanExecutor(
     const definitions = operationContext.operation.variableDefinitions;
     if (definitions && definitions.length > 0) {
       const validate = () => getVariableValues(schema, definitions, request.variables ?? {}).errors ?? [];
-      const errors = traced ? inSpan(OpenTelemetrySpanNames.VALIDATE, {}, validate) : validate();
+      const errors = traced ? inSpan(SpanNames.VALIDATE, {}, validate) : validate();
       if (errors.length > 0) return { errors };
     }
     if (!entry) {
@@ -164,21 +158,17 @@ function createPlanExecutor(
   return (requestContext) => {
     if (!isTelemetryEnabled()) return execute(requestContext, false);
     return tracer.startActiveSpan(
-      OpenTelemetrySpanNames.REQUEST,
-      { attributes: requestContextSpanAttributes(requestContext, undefined) },
+      SpanNames.REQUEST,
+      {
+        attributes: { ...requestSpanAttributes(requestContext), ...operationSpanAttributes(requestContext.operation) },
+      },
       async (span) => {
         try {
-          const entry = prepared.get(
-            requestContext.request.operationName
-              ? `${requestContext.queryHash}\n${requestContext.request.operationName}`
-              : requestContext.queryHash,
-          );
-          if (entry) span.setAttributes(operationContextSpanAttributes(entry.operationContext));
           const result = await execute(requestContext, true);
-          if (result.errors) failed(span, result.errors);
+          if (result.errors) failed(span);
           return result;
         } catch (error) {
-          failed(span, [error as Error]);
+          failed(span);
           throw error;
         } finally {
           span.end();

@@ -1,13 +1,12 @@
 import type { buildOperationContext, ServiceMap } from '@apollo/gateway';
-import { OpenTelemetrySpanNames, recordExceptions, tracer } from '@apollo/gateway/dist/utilities/opentelemetry.js';
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { QueryPlan } from '@apollo/query-planner';
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { GraphQLError, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { compilePlan, type PlanRun } from './plan.ts';
 import type { Planning } from './planning.ts';
 import { compileShape, type CompiledShape } from './shape.ts';
+import { inSpan, inSpanAsync, SpanNames } from './telemetry.ts';
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
 
@@ -55,8 +54,7 @@ export async function executeCompiled(
   requestContext: GatewayGraphQLRequestContext,
   traced: boolean,
 ): Promise<GatewayExecutionResult> {
-  if (traced)
-    return inSpanAsync(OpenTelemetrySpanNames.EXECUTE, {}, () => run(compiled, serviceMap, requestContext, true));
+  if (traced) return inSpanAsync(SpanNames.EXECUTE, {}, () => run(compiled, serviceMap, requestContext, true));
   return run(compiled, serviceMap, requestContext, false);
 }
 
@@ -86,42 +84,5 @@ async function run(
       return { errors: [new GraphQLError('Unexpected error during query plan execution')] };
     }
   };
-  return traced ? inSpan(OpenTelemetrySpanNames.POST_PROCESSING, {}, shape) : shape();
-}
-
-export function failed(span: Span, errors: readonly Error[]): void {
-  recordExceptions(span, errors, undefined);
-  span.setStatus({ code: SpanStatusCode.ERROR });
-}
-
-export function inSpan<T>(name: string, attributes: Record<string, string>, work: () => T): T {
-  return tracer.startActiveSpan(name, { attributes }, (span) => {
-    try {
-      const result = work();
-      if (Array.isArray(result) && result.length > 0 && result[0] instanceof Error) failed(span, result as Error[]);
-      return result;
-    } catch (error) {
-      failed(span, [error as Error]);
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
-}
-
-export async function inSpanAsync<T>(
-  name: string,
-  attributes: Record<string, string>,
-  work: () => Promise<T>,
-): Promise<T> {
-  return tracer.startActiveSpan(name, { attributes }, async (span) => {
-    try {
-      return await work();
-    } catch (error) {
-      failed(span, [error as Error]);
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  return traced ? inSpan(SpanNames.POST_PROCESSING, {}, shape) : shape();
 }

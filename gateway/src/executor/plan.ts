@@ -1,7 +1,6 @@
 import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types.js';
 import { applyRewrites, isObjectOfType } from '@apollo/gateway/dist/dataRewrites.js';
-import { OpenTelemetrySpanNames, recordExceptions, tracer } from '@apollo/gateway/dist/utilities/opentelemetry.js';
 import { assert, ERRORS, errorCodeDef, type Operation } from '@apollo/federation-internals';
 import {
   evaluateCondition,
@@ -10,10 +9,10 @@ import {
   type QueryPlan,
   type QueryPlanSelectionNode,
 } from '@apollo/query-planner';
-import { SpanStatusCode } from '@opentelemetry/api';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { isPlainKey } from './shape.ts';
+import { failed, SpanNames, tracer } from './telemetry.ts';
 
 /** A response path as the plan writes it: field names, `@` for "every element of this list". */
 type PlanPath = readonly (string | number)[];
@@ -162,21 +161,16 @@ export function compilePlan(
     };
     return async (run, cursor) => {
       if (!run.traced) return fetchRun(run, cursor);
-      return tracer.startActiveSpan(
-        OpenTelemetrySpanNames.FETCH,
-        { attributes: { service: fetch.serviceName } },
-        async (span) => {
-          try {
-            await fetchRun(run, cursor);
-          } catch (error) {
-            recordExceptions(span, [error as Error], undefined);
-            span.setStatus({ code: SpanStatusCode.ERROR });
-            throw error;
-          } finally {
-            span.end();
-          }
-        },
-      );
+      return tracer.startActiveSpan(SpanNames.FETCH, { attributes: { service: fetch.serviceName } }, async (span) => {
+        try {
+          await fetchRun(run, cursor);
+        } catch (error) {
+          failed(span);
+          throw error;
+        } finally {
+          span.end();
+        }
+      });
     };
 
     async function send(

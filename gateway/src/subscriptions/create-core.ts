@@ -1,4 +1,5 @@
-import { buildOperationContext, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
+import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
+import { buildOperationContext } from '@apollo/gateway/dist/operationContext.js';
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { FetchNode, PlanNode, QueryPlan } from '@apollo/query-planner';
 import type { ApolloServerPlugin } from '@apollo/server';

@@ -1,0 +1,64 @@
+import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import type { OperationDefinitionNode } from 'graphql';
+
+/**
+ * The spans `@apollo/gateway` writes, under its instrumentation scope and
+ * names, so traces (and dashboards built on them) read the same whichever
+ * executor ran. Kept here rather than imported from `@apollo/gateway`, whose
+ * telemetry module loads its metrics SDK and four cloud resource detectors.
+ */
+export const tracer = trace.getTracer('apollo/gateway-js');
+
+export const SpanNames = {
+  REQUEST: 'gateway.request',
+  PLAN: 'gateway.plan',
+  VALIDATE: 'gateway.validate',
+  EXECUTE: 'gateway.execute',
+  FETCH: 'gateway.fetch',
+  POST_PROCESSING: 'gateway.postprocessing',
+} as const;
+
+/** Apollo's `requestContextSpanAttributes` (without the document, which it adds only when configured to). */
+export function requestSpanAttributes(requestContext: GatewayGraphQLRequestContext): Attributes {
+  const name = requestContext.operationName;
+  return name ? { operationName: name, 'graphql.operation.name': name } : {};
+}
+
+/** Apollo's `operationContextSpanAttributes`. */
+export function operationSpanAttributes(operation: OperationDefinitionNode): Attributes {
+  return { 'graphql.operation.type': operation.operation };
+}
+
+/** Marks a span failed (Apollo records no exception events unless configured to, and neither do we). */
+export function failed(span: Span): void {
+  span.setStatus({ code: SpanStatusCode.ERROR });
+}
+
+export function inSpan<T>(name: string, attributes: Attributes, work: () => T): T {
+  return tracer.startActiveSpan(name, { attributes }, (span) => {
+    try {
+      const result = work();
+      if (Array.isArray(result) && result.length > 0 && result[0] instanceof Error) failed(span);
+      return result;
+    } catch (error) {
+      failed(span);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+export async function inSpanAsync<T>(name: string, attributes: Attributes, work: () => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(name, { attributes }, async (span) => {
+    try {
+      return await work();
+    } catch (error) {
+      failed(span);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
