@@ -33,4 +33,17 @@ describe('createInFlight', () => {
     ).rejects.toThrow('synchronous');
     expect(inFlight.size).toBe(0);
   });
+
+  it('never joins work of another group (another identity), even with the same key', async () => {
+    const inFlight = createInFlight<string>();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const a = inFlight.run('body', async () => (await gate, 'alice'), 'alice');
+    const b = inFlight.run('body', async () => (await gate, 'bob'), 'bob');
+    const a2 = inFlight.run('body', async () => 'not started', 'alice');
+    expect(inFlight.size).toBe(2);
+    release();
+    expect(await Promise.all([a, b, a2])).toEqual(['alice', 'bob', 'alice']);
+    expect(inFlight.size).toBe(0);
+  });
 });

@@ -8,23 +8,37 @@
  * const response = await inFlight.run(key, () => fetchIt());
  */
 export interface InFlight<T> {
-  run(key: string, start: () => Promise<T>): Promise<T>;
+  /**
+   * `group` partitions keys (callers of different identities never share);
+   * a long `key` (a request body) is hashed as it is, never copied into a
+   * combined string first.
+   */
+  run(key: string, start: () => Promise<T>, group?: string): Promise<T>;
   /** How many keys are running now (for tests). */
   readonly size: number;
 }
 
 export function createInFlight<T>(): InFlight<T> {
-  const running = new Map<string, Promise<T>>();
+  const groups = new Map<string, Map<string, Promise<T>>>();
+  let size = 0;
   return {
-    run(key, start) {
-      const existing = running.get(key);
+    run(key, start, group = '') {
+      let running = groups.get(group);
+      const existing = running?.get(key);
       if (existing) return existing;
-      const promise = (async () => start())().finally(() => running.delete(key));
-      running.set(key, promise);
+      if (!running) groups.set(group, (running = new Map()));
+      const inGroup = running;
+      const promise = (async () => start())().finally(() => {
+        inGroup.delete(key);
+        size--;
+        if (inGroup.size === 0 && groups.get(group) === inGroup) groups.delete(group);
+      });
+      inGroup.set(key, promise);
+      size++;
       return promise;
     },
     get size() {
-      return running.size;
+      return size;
     },
   };
 }

@@ -187,6 +187,27 @@ describe('createOperationLimits', () => {
     expect(refusal(query, { maxCost: 100 }, true, { n: 1000 })?.code).toBe('MAX_COST_EXCEEDED');
   });
 
+  it('remembers only passes without variables: the same text with variables is measured again', () => {
+    const guard = createOperationLimits({
+      supergraph,
+      limits: { maxCost: 100 },
+      production: true,
+      introspection: false,
+    });
+    const query = 'query ($n: Int = 1) { users(first: $n) { edges { node { id } } } }';
+    guard.checkQuery(query, undefined);
+    guard.checkQuery(query, {});
+    expect(() => guard.checkQuery(query, { n: 1000 })).toThrow(/too expensive|cost/i);
+    const deep = '{ me { entries { edges { node { author { id } } } } } }';
+    const strict = createOperationLimits({
+      supergraph,
+      limits: { maxDepth: 3 },
+      production: true,
+      introspection: false,
+    });
+    for (let attempt = 0; attempt < 2; attempt++) expect(() => strict.checkQuery(deep, undefined)).toThrow(HttpError);
+  });
+
   it('never echoes the configured limit in production, and explains it in development', () => {
     const query = '{ me { entries { edges { node { id } } } } }';
     const production = refusal(query, { maxDepth: 3 }, true)!;

@@ -19,6 +19,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { HttpError } from '@supergraph/platform';
 
 /**
@@ -282,8 +283,26 @@ export function createOperationLimits(options: OperationLimitsOptions) {
     return new HttpError(400, code, message);
   }
 
+  /**
+   * Query texts that passed without variables: the verdict depends on the
+   * text, the variables and the limits alone, so the same text with no
+   * variables passes again without being parsed and measured (bounded by the
+   * texts' total length).
+   */
+  const passed = new LRUCache<string, true>({
+    maxSize: 8 * 1024 * 1024,
+    sizeCalculation: (_, query) => query.length || 1,
+  });
+
   /** Throws {@link HttpError} for the first limit `query` breaches; a document that does not parse is left to Apollo. */
   function checkQuery(query: string, variables: Readonly<Record<string, unknown>> | undefined): void {
+    const cacheable = variables === undefined || Object.keys(variables).length === 0;
+    if (cacheable && passed.get(query)) return;
+    measureQuery(query, variables);
+    if (cacheable && query.length <= 1024 * 1024) passed.set(query, true);
+  }
+
+  function measureQuery(query: string, variables: Readonly<Record<string, unknown>> | undefined): void {
     let document: DocumentNode;
     try {
       document = parse(query, { maxTokens: limits.maxTokens, noLocation: true });

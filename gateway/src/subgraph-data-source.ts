@@ -142,8 +142,7 @@ export class SubgraphDataSource implements GraphQLDataSource<SubgraphFetchContex
     };
     if (!this.#inFlight || !isQuery(options)) return send();
     // The first caller's x-request-id/traceparent go out; the identity (hence the token) is the same for all.
-    const key = `${identityFingerprint(identity)}\n${JSON.stringify(forwarded)}\n${body}`;
-    return this.#inFlight.run(key, send);
+    return this.#inFlight.run(body, send, `${identityFingerprint(identity)}\n${JSON.stringify(forwarded)}`);
   }
 }
 

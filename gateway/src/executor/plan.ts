@@ -79,13 +79,11 @@ export function compilePlan(
       }
       case 'Fetch': {
         const fetch = compileFetch(planNode);
-        return async (run, cursor) => {
-          try {
-            await fetch(run, cursor);
-          } catch (error) {
+        // A failed fetch is an error of the response, never of the plan (fetch is async: it cannot throw here).
+        return (run, cursor) =>
+          fetch(run, cursor).then(undefined, (error: unknown) => {
             run.errors.push(error as Error);
-          }
-        };
+          });
       }
       case 'Condition': {
         const ifClause = planNode.ifClause ? compileNode(planNode.ifClause) : undefined;
