@@ -79,6 +79,26 @@ describe('SubgraphDataSource', () => {
     await source.close();
   });
 
+  it('parses a shared answer once and hands out copies that each caller may change as it resumes', async () => {
+    const source = new SubgraphDataSource({ name: 'catalog', url, internalTokenKey: key, timeoutMs: 2_000 });
+    type Answer = { data: { products: Array<Record<string, unknown>> } };
+    // As the executor does: each caller merges into what it got right when it resumes, before the next resumes.
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map((n) =>
+        source.process(fetchOptions(ALICE, QUERY, `r-${n}`)).then((answer) => {
+          const products = (answer as Answer).data.products;
+          products[0]!['seenBy'] = n;
+          products.push({ id: `extra-${n}` });
+          return answer as Answer;
+        }),
+      ),
+    );
+    answers.forEach((answer, index) =>
+      expect(answer).toEqual({ data: { products: [{ id: 'p1', seenBy: index + 1 }, { id: `extra-${index + 1}` }] } }),
+    );
+    await source.close();
+  });
+
   it('never shares across identities, different bodies, mutations, or with dedup off', async () => {
     const source = new SubgraphDataSource({ name: 'catalog', url, internalTokenKey: key, timeoutMs: 2_000 });
     const bob = { ...ALICE, userId: 'u-2' };
