@@ -117,7 +117,7 @@ export const MUTATIONS: Mutation[] = [
   {
     id: 'M12',
     title: 'valueCompletion kept in error extensions',
-    file: GATEWAY_SERVER,
+    file: 'gateway/src/format-error.ts',
     find: "'http', 'valueCompletion']",
     replace: "'http']",
     tests: [GATEWAY_SERVER_TEST],
@@ -284,5 +284,29 @@ export const MUTATIONS: Mutation[] = [
     find: '          details: redactAuditDetails(input.details),\n',
     replace: '          details: input.details,\n',
     tests: ['platform/src/audit.int.test.ts', 'subgraphs/auth/src/audit.int.test.ts'],
+  },
+  {
+    id: 'M33',
+    title: 'a shared subgraph answer handed to every caller uncopied',
+    file: DATA_SOURCE,
+    find: 'body: left === 0 ? parsed.body : copyJson(parsed.body)',
+    replace: 'body: parsed.body',
+    tests: ['gateway/src/subgraph-data-source.test.ts'],
+  },
+  {
+    id: 'M34',
+    title: "executor output as object literals even for Object.prototype's names",
+    file: 'gateway/src/executor/shape.ts',
+    find: '  return !(name in Object.prototype);',
+    replace: '  return name.length >= 0;',
+    tests: ['gateway/src/executor/executor.test.ts'],
+  },
+  {
+    id: 'M35',
+    title: 'entity fetch results not merged into their entities',
+    file: 'gateway/src/executor/plan.ts',
+    find: '        deepMerge(existingEntity, receivedEntity);\n',
+    replace: '',
+    tests: ['gateway/src/executor/executor.test.ts'],
   },
 ];

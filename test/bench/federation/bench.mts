@@ -13,6 +13,7 @@
  *   npm run bench:gateway                       2 rounds × 10 s per gateway and query
  *   npm run bench:gateway -- --quick            1 round × 3 s (smoke test)
  *   npm run bench:gateway -- --duration=20 --rounds=3 --warmup=5 --gateways=ours,stock
+ *     (gateways: ours, ours-256mb (heap capped), ours-apollo (@apollo/gateway's executor), stock, hive; default all)
  *   npm run bench:gateway -- --queries=TestQuery   only some queries (TestQuery, SmallQuery)
  *   npm run bench:gateway -- --cpu-prof[=dir]   profile our gateway (.data/bench-profiles/… by default)
  *   BENCH_OURS_OPTIONS='{…}' / BENCH_HIVE_OPTIONS='{…}'   extra options for ours / Hive (JSON)
@@ -29,15 +30,28 @@ import type { LoadResult } from './load.mts';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../../..');
 const GATEWAYS = {
-  ours: { label: 'ours (`startGateway`, production, anonymous)', script: 'gateways/ours.mts', args: [] },
+  ours: { label: 'ours (`startGateway`, production, anonymous)', script: 'gateways/ours.mts', args: [], nodeFlags: [] },
+  // Ours with V8's heap capped the way a memory-limited container would run it: what memory costs in CPU.
+  'ours-256mb': {
+    label: 'ours, heap capped (`--max-old-space-size=256 --max-semi-space-size=32`)',
+    script: 'gateways/ours.mts',
+    args: [],
+    nodeFlags: ['--max-old-space-size=256', '--max-semi-space-size=32'],
+  },
   // Ours with `executor: 'apollo'`: what our own plan executor is worth, measured in the same run.
   'ours-apollo': {
     label: "ours with `@apollo/gateway`'s executor",
     script: 'gateways/ours.mts',
     args: ['--executor=apollo'],
+    nodeFlags: [],
   },
-  stock: { label: 'stock `@apollo/gateway` 2.14 + Apollo Server 5', script: 'gateways/stock.mts', args: [] },
-  hive: { label: 'Hive Gateway 2.15 (Node)', script: 'gateways/hive.mts', args: [] },
+  stock: {
+    label: 'stock `@apollo/gateway` 2.14 + Apollo Server 5',
+    script: 'gateways/stock.mts',
+    args: [],
+    nodeFlags: [],
+  },
+  hive: { label: 'Hive Gateway 2.15 (Node)', script: 'gateways/hive.mts', args: [], nodeFlags: [] },
 } as const;
 type GatewayName = keyof typeof GATEWAYS;
 const LOAD_CORE = 0;
@@ -58,7 +72,7 @@ function parseOptions(argv: string[]): Options {
     durationSeconds: 10,
     rounds: 2,
     warmupSeconds: 3,
-    gateways: ['ours', 'stock', 'hive'],
+    gateways: ['ours', 'ours-256mb', 'ours-apollo', 'stock', 'hive'],
     queries: ['TestQuery', 'SmallQuery'],
     cpuProfileDir: undefined,
     args: argv,
@@ -77,8 +91,8 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--gateways') {
       const names = (value ?? '').split(',').filter(Boolean);
       for (const name of names)
-        if (!(name in GATEWAYS)) fail(`unknown gateway ${name} (ours, ours-apollo, stock, hive)`);
-      if (names.length === 0) fail('--gateways needs at least one of ours, stock, hive');
+        if (!(name in GATEWAYS)) fail(`unknown gateway ${name} (${Object.keys(GATEWAYS).join(', ')})`);
+      if (names.length === 0) fail(`--gateways needs at least one of ${Object.keys(GATEWAYS).join(', ')}`);
       options.gateways = names as GatewayName[];
     } else if (flag === '--queries') {
       const names = (value ?? '').split(',').filter(Boolean);
@@ -409,6 +423,7 @@ async function main(): Promise<void> {
       try {
         const started = await startChild(name, GATEWAY_CORE, [
           ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+          ...GATEWAYS[name].nodeFlags,
           ...(name === 'ours' ? (process.env['BENCH_OURS_NODE_FLAGS'] ?? '').split(' ').filter(Boolean) : []),
           GATEWAYS[name].script,
           supergraphPath,
