@@ -14,7 +14,7 @@ import { LRUCache } from 'lru-cache';
 import { isTelemetryEnabled } from '@supergraph/platform';
 import { compileOperation, executeCompiled, type CompiledOperation } from './operation.ts';
 import type { Planning } from './planning.ts';
-import { failed, inSpan, operationSpanAttributes, requestSpanAttributes, SpanNames, tracer } from './telemetry.ts';
+import { inSpan, inSpanAsync, operationSpanAttributes, requestSpanAttributes, SpanNames } from './telemetry.ts';
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
 
@@ -123,7 +123,7 @@ function createPlanExecutor(
     const definitions = operationContext.operation.variableDefinitions;
     if (definitions && definitions.length > 0) {
       const validate = () => getVariableValues(schema, definitions, request.variables ?? {}).errors ?? [];
-      const errors = traced ? inSpan(SpanNames.VALIDATE, {}, validate) : validate();
+      const errors = traced ? inSpan(SpanNames.VALIDATE, {}, validate, (found) => found.length > 0) : validate();
       if (errors.length > 0) return { errors };
     }
     if (!entry) {
@@ -157,23 +157,11 @@ function createPlanExecutor(
 
   return (requestContext) => {
     if (!isTelemetryEnabled()) return execute(requestContext, false);
-    return tracer.startActiveSpan(
+    return inSpanAsync(
       SpanNames.REQUEST,
-      {
-        attributes: { ...requestSpanAttributes(requestContext), ...operationSpanAttributes(requestContext.operation) },
-      },
-      async (span) => {
-        try {
-          const result = await execute(requestContext, true);
-          if (result.errors) failed(span);
-          return result;
-        } catch (error) {
-          failed(span);
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
+      { ...requestSpanAttributes(requestContext), ...operationSpanAttributes(requestContext.operation) },
+      () => execute(requestContext, true),
+      (result) => result.errors !== undefined,
     );
   };
 }

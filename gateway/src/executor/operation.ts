@@ -84,5 +84,8 @@ async function run(
       return { errors: [new GraphQLError('Unexpected error during query plan execution')] };
     }
   };
-  return traced ? inSpan(SpanNames.POST_PROCESSING, {}, shape) : shape();
+  // Apollo's span fails when shaping reported values or threw (its result then has errors and no data).
+  const shapingFailed = (result: GatewayExecutionResult) =>
+    result.extensions?.['valueCompletion'] !== undefined || (result.errors !== undefined && !('data' in result));
+  return traced ? inSpan(SpanNames.POST_PROCESSING, {}, shape, shapingFailed) : shape();
 }

@@ -12,7 +12,7 @@ import {
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { isPlainKey } from './shape.ts';
-import { failed, SpanNames, tracer } from './telemetry.ts';
+import { inSpanAsync, SpanNames } from './telemetry.ts';
 
 /** A response path as the plan writes it: field names, `@` for "every element of this list". */
 type PlanPath = readonly (string | number)[];
@@ -159,16 +159,7 @@ export function compilePlan(
     };
     return async (run, cursor) => {
       if (!run.traced) return fetchRun(run, cursor);
-      return tracer.startActiveSpan(SpanNames.FETCH, { attributes: { service: fetch.serviceName } }, async (span) => {
-        try {
-          await fetchRun(run, cursor);
-        } catch (error) {
-          failed(span);
-          throw error;
-        } finally {
-          span.end();
-        }
-      });
+      return inSpanAsync(SpanNames.FETCH, { service: fetch.serviceName }, () => fetchRun(run, cursor));
     };
 
     async function send(

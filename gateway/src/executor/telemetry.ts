@@ -35,11 +35,17 @@ export function failed(span: Span): void {
   span.setStatus({ code: SpanStatusCode.ERROR });
 }
 
-export function inSpan<T>(name: string, attributes: Attributes, work: () => T): T {
+/** Runs `work` in an active span named `name`; the span fails on a throw, or when `failedIf` says so of the result. */
+export function inSpan<T>(
+  name: string,
+  attributes: Attributes,
+  work: () => T,
+  failedIf: (result: T) => boolean = () => false,
+): T {
   return tracer.startActiveSpan(name, { attributes }, (span) => {
     try {
       const result = work();
-      if (Array.isArray(result) && result.length > 0 && result[0] instanceof Error) failed(span);
+      if (failedIf(result)) failed(span);
       return result;
     } catch (error) {
       failed(span);
@@ -50,10 +56,17 @@ export function inSpan<T>(name: string, attributes: Attributes, work: () => T): 
   });
 }
 
-export async function inSpanAsync<T>(name: string, attributes: Attributes, work: () => Promise<T>): Promise<T> {
+export async function inSpanAsync<T>(
+  name: string,
+  attributes: Attributes,
+  work: () => Promise<T>,
+  failedIf: (result: T) => boolean = () => false,
+): Promise<T> {
   return tracer.startActiveSpan(name, { attributes }, async (span) => {
     try {
-      return await work();
+      const result = await work();
+      if (failedIf(result)) failed(span);
+      return result;
     } catch (error) {
       failed(span);
       throw error;
