@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import {
   checkRateAndQuota,
+  createLogger,
   ErrorCode,
   HttpError,
   metrics,
@@ -38,7 +39,7 @@ export interface BudgetOptions {
    * (fail open, logged), so a slow or dead Redis never holds requests. Default 250 ms.
    */
   timeoutMs?: number;
-  /** Where the fail-open warning goes; default `console.warn`, at most once per 10 s. */
+  /** Where the fail-open warning goes; default the gateway's log (a `warn` line), at most once per 10 s. */
   warn?: (message: string) => void;
 }
 
@@ -97,7 +98,7 @@ export function createBudgets(options: BudgetOptions) {
   const tiers = resolveTierBudgets(options.tiers);
   const prefix = options.prefix ?? 'supergraph:budget:';
   const timeoutMs = options.timeoutMs ?? 250;
-  const warn = options.warn ?? ((message: string) => console.warn(message));
+  const warn = options.warn ?? ((message: string) => createLogger('gateway').warn(message));
   let lastWarning = -Infinity;
 
   async function count(owner: string, budget: TierBudget): Promise<RateAndQuotaDecision> {

@@ -12,6 +12,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { createLogger } from '@supergraph/platform';
 
 /**
  * Apollo's persisted-query manifest (`apollo-persisted-query-manifest`,
@@ -231,7 +232,7 @@ export async function loadManifestSource(
   location: string,
   options: ManifestSourceOptions = {},
 ): Promise<ManifestSource> {
-  const log = options.log ?? ((message: string) => console.error(message));
+  const log = options.log ?? ((message: string) => createLogger('gateway').error(message));
   const isUrl = /^https?:\/\//i.test(location);
   let manifest: Manifest;
   let lastText: string | undefined;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_REDIS_PREFIX } from './settings.ts';
 import type { Redis } from 'ioredis';
+import { createLogger } from './logger.ts';
 
 export type AuditEventType =
   | 'auth.registered'
@@ -114,7 +115,7 @@ export function createAuditLog(
   options: { service: string; prefix?: string; log?: (message: string) => void },
 ): AuditLog {
   const stream = `${options.prefix ?? DEFAULT_REDIS_PREFIX}${AUDIT_STREAM}`;
-  const log = options.log ?? ((message: string) => console.warn(`[audit] ${message}`));
+  const log = options.log ?? ((message: string) => createLogger(options.service).warn(`audit: ${message}`));
   const pending = new Set<Promise<unknown>>();
   let dropped = 0;
   let droppedSinceLog = 0;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { withDeadline } from './deadline.ts';
 import type { Redis } from 'ioredis';
+import { createLogger } from './logger.ts';
 
 const tierMultiplier = z.number().min(0.1).max(1000);
 
@@ -147,7 +148,7 @@ export async function subscribeToSettings(
   } = {},
 ): Promise<SettingsSource> {
   const { key, channel } = settingsKeys(options.prefix);
-  const log = options.log ?? ((message: string) => console.error(`[settings] ${message}`));
+  const log = options.log ?? ((message: string) => createLogger('settings').error(message));
   let settings: LiveSettings = DEFAULT_SETTINGS;
   let version = 0;
   let closed = false;

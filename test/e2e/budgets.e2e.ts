@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { importJWK, SignJWT } from 'jose';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '@supergraph/db';
-import { createRedis, loadScopeCatalog, type Tier } from '@supergraph/platform';
+import { captureLogs, createRedis, loadScopeCatalog, type Tier } from '@supergraph/platform';
 import type { GatewayOptions } from '@supergraph/gateway';
 import {
   ALLOWED_ORIGIN,
@@ -149,7 +149,8 @@ describe('tier budgets at the gateway', () => {
 
   it('fails open within the check timeout when Redis is unreachable, and says so', async () => {
     const deadRedis = await createRedis('redis://127.0.0.1:1');
-    const warn = vi.spyOn(console, 'warn');
+    const lines: string[] = [];
+    const stopCapture = captureLogs((line) => lines.push(line));
     try {
       const gateway = await stack.startGatewayWith({
         budgets: { redis: deadRedis, prefix: `${runPrefix}dead:`, tiers: { free: { perMinute: 1 } } },
@@ -161,9 +162,15 @@ describe('tier budgets at the gateway', () => {
         expect(result.headers.get('ratelimit-limit')).toBeNull();
         expect(performance.now() - started).toBeLessThan(1_000);
       }
-      expect(warn.mock.calls.some(([message]) => /\[budgets\] not enforced/.test(String(message)))).toBe(true);
+      // A structured warning in the gateway's log, not a console line.
+      const warnings = lines.map((line) => JSON.parse(line) as { level: string; msg: string; service: string });
+      expect(
+        warnings.some(
+          (line) => line.level === 'warn' && line.service === 'gateway' && /\[budgets\] not enforced/.test(line.msg),
+        ),
+      ).toBe(true);
     } finally {
-      warn.mockRestore();
+      stopCapture();
       deadRedis.disconnect();
     }
   });
