@@ -94,7 +94,14 @@ export async function checkRateLimit(
     Math.max(1, cost),
     randomUUID(),
   );
-  return { allowed: Number(allowed) === 1, count: Number(count), limit: max, retryAfterMs: Math.max(0, Number(retry)) };
+  // Never longer than the window: a clock that steps back (the in-process stand-in's TIME, an adjusted host
+  // clock) must not tell a client to wait longer than any call can stay counted.
+  return {
+    allowed: Number(allowed) === 1,
+    count: Number(count),
+    limit: max,
+    retryAfterMs: within(Number(retry), windowMs),
+  };
 }
 
 export interface RateAndQuotaWindow {
@@ -218,9 +225,14 @@ export async function checkRateAndQuota(
   return {
     allowed: allowed === 1,
     rateCount,
-    rateResetMs: Math.max(0, rateResetMs),
+    rateResetMs: within(rateResetMs, rate.windowMs),
     quotaCount,
-    quotaResetMs: Math.max(0, quotaResetMs),
-    retryAfterMs: Math.max(0, retryAfterMs),
+    quotaResetMs: within(quotaResetMs, quota.windowMs),
+    retryAfterMs: within(retryAfterMs, Math.max(rate.windowMs, quota.windowMs)),
   };
+}
+
+/** `ms` clamped to [0, `windowMs`]. */
+function within(ms: number, windowMs: number): number {
+  return Math.min(windowMs, Math.max(0, ms));
 }
