@@ -296,7 +296,7 @@ export const MUTATIONS: Mutation[] = [
   {
     id: 'M34',
     title: "executor output as object literals even for Object.prototype's names",
-    file: 'gateway/src/executor/shape.ts',
+    file: 'gateway/src/executor/shape-compile.ts',
     find: '  return !(name in Object.prototype);',
     replace: '  return name.length >= 0;',
     tests: ['gateway/src/executor/executor.test.ts'],

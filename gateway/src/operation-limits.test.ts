@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { buildASTSchema, Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '@supergraph/platform';
-import { createOperationLimits, measureOperation, type OperationLimits } from './operation-limits.ts';
+import { createOperationLimits, type OperationLimits } from './operation-limits.ts';
+import { measureOperation } from './operation-measure.ts';
 
 const SDL = /* GraphQL */ `
   type Query {

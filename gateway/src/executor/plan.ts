@@ -1,23 +1,16 @@
 import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types.js';
-import { applyRewrites, isObjectOfType } from '@apollo/gateway/dist/dataRewrites.js';
-import { assert, ERRORS, errorCodeDef, type Operation } from '@apollo/federation-internals';
-import {
-  evaluateCondition,
-  type FetchNode,
-  type PlanNode,
-  type QueryPlan,
-  type QueryPlanSelectionNode,
-} from '@apollo/query-planner';
+import { applyRewrites } from '@apollo/gateway/dist/dataRewrites.js';
+import { assert, type Operation } from '@apollo/federation-internals';
+import { evaluateCondition, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { isPlainKey } from './shape.ts';
+import type { GraphQLSchema } from 'graphql';
+import { downstreamServiceError, lazyErrorPath } from './fetch-errors.ts';
+import { compileRequires, deepMerge, flattenResultsAtPath, type PlanPath } from './results.ts';
+import { isPlainKey } from './shape-compile.ts';
 import { inSpanAsync, SpanNames } from './telemetry.ts';
 
-/** A response path as the plan writes it: field names, `@` for "every element of this list". */
-type PlanPath = readonly (string | number)[];
-
-interface Cursor {
+export interface Cursor {
   path: PlanPath;
   data: unknown;
   fullResult: Record<string, unknown>;
@@ -33,9 +26,6 @@ export interface PlanRun {
 }
 
 type NodeRunner = (run: PlanRun, cursor: Cursor) => Promise<void>;
-
-/** Extracts an entity's representation for a fetch's `requires`; null when a required field is missing. */
-type Extractor = (source: unknown) => Record<string, unknown> | null;
 
 /**
  * `@apollo/gateway`'s plan execution (`executeQueryPlan.js`), compiled once
@@ -191,216 +181,4 @@ export function compilePlan(
       return response.data;
     }
   }
-}
-
-/** Apollo's `executeSelectionSet` over a fetch's `requires`, as one closure per selection. */
-function compileRequires(selections: readonly QueryPlanSelectionNode[], schema: GraphQLSchema): Extractor {
-  type Step = (source: Record<string, unknown>, result: Record<string, unknown>) => boolean;
-  // Object literals (fast to fill and to serialise) unless a name would collide with Object.prototype's.
-  const plain = selections.every(
-    (selection) => selection.kind !== 'Field' || isPlainKey(selection.alias ?? selection.name),
-  );
-  const steps: Step[] = selections.map((selection): Step => {
-    if (selection.kind === 'Field') {
-      const responseName = selection.alias ?? selection.name;
-      const nested = selection.selections ? compileRequires(selection.selections, schema) : undefined;
-      return (source, result) => {
-        if (!Object.hasOwn(source, responseName) || source[responseName] === undefined) return false;
-        const value = source[responseName];
-        if (Array.isArray(value)) result[responseName] = nested ? value.map((element) => nested(element)) : value;
-        else result[responseName] = nested ? nested(value) : value;
-        return true;
-      };
-    }
-    const typeCondition = selection.typeCondition;
-    if (!typeCondition) return () => true;
-    const nested = compileRequires(selection.selections, schema);
-    const matches = typeTest(schema, typeCondition);
-    return (source, result) => {
-      if (matches(source)) deepMerge(result, nested(source));
-      return true;
-    };
-  });
-  // The usual `requires`: one `... on Entity { key fields }`. Merging its result into an empty object would
-  // copy it key for key; it is that object already.
-  const only = selections.length === 1 ? selections[0] : undefined;
-  if (only?.kind === 'InlineFragment' && only.typeCondition) {
-    const nested = compileRequires(only.selections, schema);
-    const matches = typeTest(schema, only.typeCondition);
-    return (source) => {
-      if (source === null) return null;
-      const record = source as Record<string, unknown>;
-      return (
-        (matches(record) ? nested(record) : null) ?? (plain ? {} : (Object.create(null) as Record<string, unknown>))
-      );
-    };
-  }
-  return (source) => {
-    if (source === null) return null;
-    const result = (plain ? {} : Object.create(null)) as Record<string, unknown>;
-    for (const step of steps) if (!step(source as Record<string, unknown>, result)) return null;
-    return result;
-  };
-}
-
-/** `isObjectOfType` depends on the entity's __typename alone (a missing one never matches): memoised per name. */
-function typeTest(schema: GraphQLSchema, typeCondition: string): (source: Record<string, unknown>) => boolean {
-  const matches = new Map<string, boolean>();
-  return (source) => {
-    const typename = source['__typename'];
-    if (typeof typename !== 'string') return isObjectOfType(schema, source, typeCondition);
-    let match = matches.get(typename);
-    if (match === undefined) {
-      match = isObjectOfType(schema, source, typeCondition);
-      matches.set(typename, match);
-    }
-    return match;
-  };
-}
-
-/**
- * Apollo's `flattenResultsAtPath`: the values at `path`, every `@` fanning out
- * over a list (and an array reached under a `@` spread into the result, as
- * `flatMap` does). Walks the path by index into one result array instead of
- * building one array per level.
- */
-function flattenResultsAtPath(value: unknown, path: PlanPath, at: number): unknown {
-  for (; at < path.length; at++) {
-    if (value === undefined || value === null) return value;
-    const current = path[at];
-    if (current === '@') {
-      if (!Array.isArray(value)) throw new TypeError('value.flatMap is not a function');
-      const flattened: unknown[] = [];
-      for (const element of value) collectAtPath(element, path, at + 1, flattened);
-      return flattened;
-    }
-    value = field(value, current);
-  }
-  return value;
-}
-
-/** Under a `@`: appends what `flattenResultsAtPath(value, path, at)` would give, spreading an array one level. */
-function collectAtPath(value: unknown, path: PlanPath, at: number, into: unknown[]): void {
-  for (; at < path.length; at++) {
-    if (value === undefined || value === null) break;
-    const current = path[at];
-    if (current === '@') {
-      if (!Array.isArray(value)) throw new TypeError('value.flatMap is not a function');
-      for (const element of value) collectAtPath(element, path, at + 1, into);
-      return;
-    }
-    value = field(value, current);
-  }
-  if (Array.isArray(value)) for (const item of value) into.push(item);
-  else into.push(value);
-}
-
-function field(value: unknown, current: string | number | undefined): unknown {
-  assert(typeof current === 'string', () => `Unexpected ${typeof current} found in path`);
-  assert(!Array.isArray(value), () => `Unexpected array in result for path element ${current}`);
-  const object = value as Record<string, unknown>;
-  return Object.hasOwn(object, current) ? object[current] : undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== undefined && value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** Apollo's `deepMerge` (own keys only, arrays of equal length merged element-wise). */
-export function deepMerge(target: Record<string, unknown>, source: unknown): Record<string, unknown> {
-  if (source === undefined || source === null) return target;
-  const from = source as Record<string, unknown>;
-  for (const key of Object.keys(from)) {
-    const value = from[key];
-    if (value === undefined) continue;
-    let existing = target[key];
-    if (existing === undefined) {
-      // Nothing there yet (the usual case): only a name the prototype has needs an own slot first.
-      if (key in target && !Object.hasOwn(target, key))
-        Object.defineProperty(target, key, { configurable: true, enumerable: true, value: undefined, writable: true });
-      target[key] = value;
-      continue;
-    }
-    if (!Object.hasOwn(target, key)) {
-      Object.defineProperty(target, key, { configurable: true, enumerable: true, value: undefined, writable: true });
-      existing = undefined;
-    }
-    if (existing && isObject(value)) deepMerge(existing as Record<string, unknown>, value);
-    else if (Array.isArray(value) && Array.isArray(existing) && value.length === existing.length) {
-      for (let index = 0; index < value.length; index++) {
-        if (isObject(existing[index]) && isObject(value[index]))
-          deepMerge(existing[index] as Record<string, unknown>, value[index]);
-        else existing[index] = value[index];
-      }
-    } else target[key] = value;
-  }
-  return target;
-}
-
-/** Apollo's `makeLazyErrorPathGenerator`: an entity error's `_entities` index becomes its place in the response. */
-function lazyErrorPath(
-  fetch: FetchNode,
-  cursor: Cursor,
-): (errorPath: GraphQLFormattedError['path']) => (string | number)[] | undefined {
-  let hydratedPaths: (string | number)[][] | undefined;
-  return (errorPath) => {
-    if (fetch.requires && typeof errorPath?.[1] === 'number') {
-      if (!hydratedPaths) {
-        hydratedPaths = [];
-        generateHydratedPaths([], cursor.path, 0, cursor.fullResult, hydratedPaths);
-      }
-      return [...(hydratedPaths[errorPath[1]] ?? []), ...errorPath.slice(2)];
-    }
-    return errorPath ? [...cursor.path, ...errorPath] : undefined;
-  };
-}
-
-function generateHydratedPaths(
-  parent: (string | number)[],
-  path: PlanPath,
-  at: number,
-  data: unknown,
-  result: (string | number)[][],
-): void {
-  if (data === null || data === undefined) return;
-  const head = path[at];
-  if (head === undefined) result.push(parent.slice());
-  else if (head === '@') {
-    assert(Array.isArray(data), 'expected array when encountering `@`');
-    for (let index = 0; index < data.length; index++) {
-      parent.push(index);
-      generateHydratedPaths(parent, path, at + 1, data[index], result);
-      parent.pop();
-    }
-  } else if (typeof head === 'string') {
-    if (Array.isArray(data)) {
-      for (let index = 0; index < data.length; index++) {
-        parent.push(index);
-        generateHydratedPaths(parent, path, at, data[index], result);
-        parent.pop();
-      }
-    } else if (Object.hasOwn(data as object, head)) {
-      parent.push(head);
-      generateHydratedPaths(parent, path, at + 1, (data as Record<string, unknown>)[head], result);
-      parent.pop();
-    }
-  } else assert(false, `unknown path part "${String(head)}"`);
-}
-
-/** Apollo's `downstreamServiceError`. */
-function downstreamServiceError(
-  originalError: GraphQLFormattedError,
-  serviceName: string,
-  errorPath: (path: GraphQLFormattedError['path']) => (string | number)[] | undefined,
-): GraphQLError {
-  const message = originalError.message || `Error while fetching subquery from service "${serviceName}"`;
-  const { extensions } = originalError;
-  const errorOptions = {
-    originalError: originalError as Error,
-    path: errorPath(originalError.path),
-    extensions: { ...extensions, serviceName },
-  };
-  const codeDef = errorCodeDef(originalError as GraphQLError);
-  if (!codeDef && extensions?.['code']) return new GraphQLError(message, errorOptions);
-  return (codeDef ?? ERRORS.DOWNSTREAM_SERVICE_ERROR).err(message, errorOptions);
 }

@@ -2,32 +2,16 @@ import {
   assert,
   ERRORS,
   isCompositeType,
-  isCustomScalarType,
-  isEnumType,
-  isListType,
-  isNonNullType,
   isObjectType,
   isSubtype,
   typenameFieldName,
-  Variable,
   type CompositeType,
   type NamedType,
   type Operation,
-  type Schema,
-  type SelectionSet,
   type Type,
 } from '@apollo/federation-internals';
-import {
-  executeSync,
-  Kind,
-  OperationTypeNode,
-  visit,
-  type DocumentNode,
-  type FieldNode,
-  type GraphQLError,
-  type GraphQLSchema,
-  type VariableDefinitionNode,
-} from 'graphql';
+import { executeSync, type GraphQLError, type GraphQLSchema, type VariableDefinitionNode } from 'graphql';
+import { compileSelections, type CompiledSelection, type Condition, type TypeShape } from './shape-compile.ts';
 
 /**
  * `@apollo/gateway`'s result shaping (`computeResponse` in its
@@ -50,38 +34,6 @@ export interface ShapeResult {
   errors: GraphQLError[];
 }
 
-type Condition = { skipWhen: boolean; variable: string | undefined; value: boolean };
-
-type CompiledSelection =
-  | {
-      kind: 'field';
-      responseName: string;
-      conditions: Condition[] | undefined;
-      type: TypeShape;
-      selections: CompiledSelection[] | undefined;
-    }
-  | { kind: 'typename'; responseName: string; conditions: Condition[] | undefined }
-  | {
-      kind: 'introspection';
-      responseName: string;
-      conditions: Condition[] | undefined;
-      document: DocumentNode;
-      key: string;
-    }
-  | {
-      kind: 'fragment';
-      conditions: Condition[] | undefined;
-      typeCondition: CompositeType | undefined;
-      applies: Map<string, boolean>;
-      selections: CompiledSelection[];
-    };
-
-type TypeShape =
-  | { kind: 'nonNull'; ofType: TypeShape; inner: Type }
-  | { kind: 'list'; ofType: TypeShape; type: Type }
-  | { kind: 'composite'; type: CompositeType }
-  | { kind: 'leaf'; type: NamedType; valid: (value: unknown) => boolean };
-
 /** Per request: what the walk needs, plus the two flags `updateOutputValue` returned as an object. */
 interface Walk {
   variables: Record<string, unknown>;
@@ -91,131 +43,30 @@ interface Walk {
   hasErrors: boolean;
 }
 
-const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
-
 export function compileShape(
   operation: Operation,
   /** The API schema as graphql-js sees it (introspection runs against it, as in Apollo's executor). */
   graphqlSchema: GraphQLSchema,
   variableDefinitions: readonly VariableDefinitionNode[] | undefined,
 ): CompiledShape {
-  const schema: Schema = operation.schema();
-  const typeCache = new Map<string, NamedType | null>();
+  const schema = operation.schema();
+  const { root, rootType, plainObjects, defaulted } = compileSelections(operation, variableDefinitions);
+  // Only names the schema has are remembered: a subgraph's stray __typename must not grow this.
+  const knownTypes = new Map<string, NamedType>();
   const typeNamed = (name: string): NamedType | undefined => {
-    let type = typeCache.get(name);
+    let type = knownTypes.get(name);
     if (type === undefined) {
-      type = schema.type(name) ?? null;
-      typeCache.set(name, type);
+      type = schema.type(name);
+      if (type) knownTypes.set(name, type);
     }
-    return type ?? undefined;
+    return type;
   };
-  const leafValidators = new Map<NamedType, (value: unknown) => boolean>();
-  const compiledSets = new WeakMap<SelectionSet, CompiledSelection[]>();
-  let hasConditions = false;
-  let plainObjects = true;
-
-  const skipDirective = schema.skipDirective();
-  const includeDirective = schema.includeDirective();
-
-  function conditionsOf(element: Parameters<typeof appliedConditions>[0]): Condition[] | undefined {
-    const conditions = appliedConditions(element);
-    if (conditions) hasConditions = true;
-    return conditions;
-  }
-  function appliedConditions(element: {
-    appliedDirectivesOf: (definition: typeof skipDirective) => readonly { arguments(): Record<string, unknown> }[];
-  }): Condition[] | undefined {
-    const conditions: Condition[] = [];
-    const skip = element.appliedDirectivesOf(skipDirective)[0];
-    const include = element.appliedDirectivesOf(includeDirective)[0];
-    // Apollo evaluates skip first, then include; the order matters only for which assertion fires.
-    if (skip) conditions.push(conditionOf(skip.arguments()['if'], true));
-    if (include) conditions.push(conditionOf(include.arguments()['if'], false));
-    return conditions.length > 0 ? conditions : undefined;
-  }
-
-  function leafValidator(type: NamedType): (value: unknown) => boolean {
-    let valid = leafValidators.get(type);
-    if (valid) return valid;
-    if (isCustomScalarType(type)) valid = () => true;
-    else {
-      const isBoolean = type === schema.booleanType();
-      const isInt = type === schema.intType();
-      const isInteger = isInt || type === schema.idType();
-      const isFloat = type === schema.floatType();
-      const enumValues = isEnumType(type) ? new Set(type.values.map((value) => value.name)) : undefined;
-      valid = (value) => {
-        if (typeof value === 'boolean') return isBoolean;
-        if (typeof value === 'number' && Number.isFinite(value))
-          return isInteger ? INTEGER.test(String(value)) : isFloat;
-        if (typeof value === 'string') return enumValues ? enumValues.has(value) : !isBoolean && !isInt && !isFloat;
-        return false;
-      };
-    }
-    leafValidators.set(type, valid);
-    return valid;
-  }
-
-  function shapeOf(type: Type): TypeShape {
-    if (isNonNullType(type)) return { kind: 'nonNull', ofType: shapeOf(type.ofType), inner: type.ofType };
-    if (isListType(type)) return { kind: 'list', ofType: shapeOf(type.ofType), type };
-    if (isCompositeType(type)) return { kind: 'composite', type };
-    return { kind: 'leaf', type, valid: leafValidator(type) };
-  }
-
-  function compileSet(selectionSet: SelectionSet): CompiledSelection[] {
-    const cached = compiledSets.get(selectionSet);
-    if (cached) return cached;
-    const compiled: CompiledSelection[] = [];
-    for (const selection of selectionSet.selections()) {
-      const conditions = conditionsOf(selection.element);
-      if (selection.kind === 'FieldSelection') {
-        const field = selection.element;
-        const responseName = field.responseName();
-        if (!isPlainKey(responseName)) plainObjects = false;
-        if (field.definition.isSchemaIntrospectionField()) {
-          const node = selection.expandFragments().toSelectionNode();
-          compiled.push({
-            kind: 'introspection',
-            responseName,
-            conditions,
-            document: introspectionDocument(node, variableDefinitions),
-            key: node.alias?.value ?? node.name.value,
-          });
-        } else if (field.name === typenameFieldName) {
-          compiled.push({ kind: 'typename', responseName, conditions });
-        } else {
-          compiled.push({
-            kind: 'field',
-            responseName,
-            conditions,
-            type: shapeOf(field.definition.type!),
-            selections: selection.selectionSet ? compileSet(selection.selectionSet) : undefined,
-          });
-        }
-      } else {
-        compiled.push({
-          kind: 'fragment',
-          conditions,
-          typeCondition: selection.element.typeCondition,
-          applies: new Map(),
-          selections: compileSet(selection.selectionSet),
-        });
-      }
-    }
-    compiledSets.set(selectionSet, compiled);
-    return compiled;
-  }
-
-  const root = compileSet(operation.selectionSet);
   // Apollo builds the output from null-prototype objects, which V8 keeps in its slow dictionary mode; object
   // literals are fast to fill and to serialise, and equivalent whenever no response name is a property of
-  // Object.prototype (known here, once per operation).
+  // Object.prototype (known once per operation).
   const newObject: () => Record<string, unknown> = plainObjects
     ? () => ({})
     : () => Object.create(null) as Record<string, unknown>;
-  const rootType = schema.schemaDefinition.rootType(operation.rootKind)!;
-  const defaulted = hasConditions ? operation.collectDefaultedVariableValues() : undefined;
 
   function skipped(conditions: Condition[], walk: Walk): boolean {
     for (const condition of conditions) {
@@ -234,6 +85,10 @@ export function compileShape(
     return false;
   }
 
+  /**
+   * Apollo's `typeConditionApplies`, memoised per fragment by the object's
+   * __typename (only names the schema has) or, without one, by the parent type.
+   */
   function fragmentApplies(
     fragment: Extract<CompiledSelection, { kind: 'fragment' }>,
     typename: string | undefined,
@@ -241,14 +96,16 @@ export function compileShape(
   ): boolean {
     const condition = fragment.typeCondition;
     if (!condition) return true;
-    const key = typename ? typename : `\0${parentType.name}`;
-    let applies = fragment.applies.get(key);
+    if (!typename) {
+      let applies = fragment.appliesToParent.get(parentType);
+      if (applies === undefined) fragment.appliesToParent.set(parentType, (applies = isSubtype(condition, parentType)));
+      return applies;
+    }
+    let applies = fragment.applies.get(typename);
     if (applies === undefined) {
-      if (typename) {
-        const type = typeNamed(typename);
-        applies = !!type && isSubtype(condition, type);
-      } else applies = isSubtype(condition, parentType);
-      fragment.applies.set(key, applies);
+      const type = typeNamed(typename);
+      if (!type) return false;
+      fragment.applies.set(typename, (applies = isSubtype(condition, type)));
     }
     return applies;
   }
@@ -485,49 +342,10 @@ export function compileShape(
   };
 }
 
-/** A name an object literal can hold as an own property with no help: not one of Object.prototype's. */
-export function isPlainKey(name: string): boolean {
-  return !(name in Object.prototype);
-}
-
-function conditionOf(argument: unknown, skipWhen: boolean): Condition {
-  if (argument instanceof Variable) return { skipWhen, variable: argument.name, value: false };
-  return { skipWhen, variable: undefined, value: argument === true };
-}
-
 function describe(path: (string | number)[], currentType: Type, parentType: CompositeType): string {
   const element = path[path.length - 1];
   assert(element !== undefined, 'Should not have been called on an empty path');
   return typeof element === 'string'
     ? `field ${String(parentType)}.${element}`
     : `array element of type ${String(currentType)} at index ${element}`;
-}
-
-/** Apollo's `makeIntrospectionQueryDocument`, built once per selection instead of per request. */
-function introspectionDocument(
-  selection: FieldNode,
-  variableDefinitions: readonly VariableDefinitionNode[] | undefined,
-): DocumentNode {
-  const used = new Set<string>();
-  visit(selection, {
-    Variable: ({ name }) => {
-      used.add(name.value);
-    },
-  });
-  const usedDefinitions = variableDefinitions?.filter((definition) => used.has(definition.variable.name.value));
-  assert(
-    used.size === (usedDefinitions?.length ?? 0),
-    () => `Should have found all used variables ${[...used].join(', ')}`,
-  );
-  return {
-    kind: Kind.DOCUMENT,
-    definitions: [
-      {
-        kind: Kind.OPERATION_DEFINITION,
-        operation: OperationTypeNode.QUERY,
-        ...(usedDefinitions ? { variableDefinitions: usedDefinitions } : {}),
-        selectionSet: { kind: Kind.SELECTION_SET, selections: [selection] },
-      },
-    ],
-  };
 }

@@ -35,43 +35,51 @@ export function failed(span: Span): void {
   span.setStatus({ code: SpanStatusCode.ERROR });
 }
 
+const never = (): boolean => false;
+
+/** Ends `span` after `result`, failed when `failedIf` says so of it. */
+function finish<T>(span: Span, result: T, failedIf: (result: T) => boolean): T {
+  if (failedIf(result)) failed(span);
+  span.end();
+  return result;
+}
+
+/** Ends `span` failed and rethrows. */
+function abort(span: Span, error: unknown): never {
+  failed(span);
+  span.end();
+  throw error;
+}
+
 /** Runs `work` in an active span named `name`; the span fails on a throw, or when `failedIf` says so of the result. */
 export function inSpan<T>(
   name: string,
   attributes: Attributes,
   work: () => T,
-  failedIf: (result: T) => boolean = () => false,
+  failedIf: (result: T) => boolean = never,
 ): T {
   return tracer.startActiveSpan(name, { attributes }, (span) => {
+    let result: T;
     try {
-      const result = work();
-      if (failedIf(result)) failed(span);
-      return result;
+      result = work();
     } catch (error) {
-      failed(span);
-      throw error;
-    } finally {
-      span.end();
+      abort(span, error);
     }
+    return finish(span, result, failedIf);
   });
 }
 
-export async function inSpanAsync<T>(
+/** {@link inSpan} for asynchronous work: the span ends when the work settles. */
+export function inSpanAsync<T>(
   name: string,
   attributes: Attributes,
   work: () => Promise<T>,
-  failedIf: (result: T) => boolean = () => false,
+  failedIf: (result: T) => boolean = never,
 ): Promise<T> {
-  return tracer.startActiveSpan(name, { attributes }, async (span) => {
-    try {
-      const result = await work();
-      if (failedIf(result)) failed(span);
-      return result;
-    } catch (error) {
-      failed(span);
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer.startActiveSpan(name, { attributes }, (span) =>
+    (async () => work())().then(
+      (result) => finish(span, result, failedIf),
+      (error: unknown) => abort(span, error),
+    ),
+  );
 }
