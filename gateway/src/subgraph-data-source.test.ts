@@ -10,7 +10,7 @@ import {
   importInternalSigningKey,
   type Identity,
 } from '@supergraph/platform';
-import { SubgraphDataSource, type SubgraphFetchContext } from './subgraph-data-source.ts';
+import { copyJson, SubgraphDataSource, type SubgraphFetchContext } from './subgraph-data-source.ts';
 
 const ALICE: Identity = { userId: 'u-1', roles: ['user'], scopes: [], tier: 'free', via: 'jwt', clientIp: '10.0.0.1' };
 const QUERY = '{ products { id } }';
@@ -185,5 +185,19 @@ describe('SubgraphDataSource', () => {
       expect.objectContaining({ level: 'error', subgraph: 'slow', msg: 'subgraph slow failed: timeout' }),
     ]);
     await Promise.all([refused.close(), slow.close()]);
+  });
+
+  it('copies parsed JSON deeply, an own __proto__ key kept as data (never a prototype)', () => {
+    const parsed = JSON.parse('{"data":{"__proto__":{"polluted":true},"list":[1,{"deep":[null,"x"]}],"n":null}}') as {
+      data: Record<string, unknown>;
+    };
+    const copy = copyJson(parsed) as typeof parsed;
+    expect(copy).toEqual(parsed);
+    expect(copy.data).not.toBe(parsed.data);
+    expect(copy.data['list']).not.toBe(parsed.data['list']);
+    expect(Object.getPrototypeOf(copy.data)).toBe(Object.prototype);
+    expect(Object.hasOwn(copy.data, '__proto__')).toBe(true);
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(parsed));
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 });

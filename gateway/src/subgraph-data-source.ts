@@ -198,7 +198,7 @@ function parseBody(exchange: SubgraphHttpResponse): unknown {
 }
 
 /** A copy of parsed JSON (objects, arrays, primitives), an own `__proto__` key kept as data. */
-function copyJson(value: unknown): unknown {
+export function copyJson(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
     const copy = new Array<unknown>(value.length);

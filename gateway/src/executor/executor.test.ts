@@ -179,6 +179,7 @@ let apollo: GatewayExecutor;
 let sources: Record<string, JsonSubgraph>;
 let ours: GatewayExecutor;
 let apiSchema: GraphQLSchema;
+let composedSdl: string;
 
 beforeAll(async () => {
   const composed = composeServices(
@@ -190,6 +191,7 @@ beforeAll(async () => {
   );
   if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join('\n'));
   const supergraphSdl = composed.supergraphSdl;
+  composedSdl = supergraphSdl;
   sources = Object.fromEntries(
     Object.entries(subgraphs).map(([name, { typeDefs, resolvers }]) => [
       name,
@@ -305,6 +307,11 @@ describe('our plan executor answers exactly what @apollo/gateway answers', () =>
     expect(refused.errors?.[0]?.message).toMatch(/got invalid value/);
   });
 
+  it('an operation with no fetch at all: __typename and introspection only', async () => {
+    const result = await both(`{ __typename t: __typename __schema { queryType { name } } }`);
+    expect(result.data).toEqual({ __typename: 'Query', t: 'Query', __schema: { queryType: { name: 'Query' } } });
+  });
+
   it('introspection next to data', async () => {
     await both(
       `query($name: String!) {
@@ -371,5 +378,34 @@ describe('our plan executor answers exactly what @apollo/gateway answers', () =>
     } finally {
       inventory.answer = undefined;
     }
+  });
+
+  it('shows the plan to a development request that asks for it, and to nobody else', async () => {
+    const gateway = createSupergraphGateway({
+      supergraphSdl: composedSdl,
+      planning: createPlanning(composedSdl),
+      serviceMap: () => sources,
+      exposeQueryPlan: true,
+    });
+    const executor = (await gateway.load({ apollo: {} })).executor!;
+    const asking = (format?: string) => {
+      const context = requestContext(`{ me { name } }`);
+      const headers = new Map([['apollo-query-plan-experimental', '1']]);
+      if (format) headers.set('apollo-query-plan-experimental-format', format);
+      (context.request as { http?: unknown }).http = {
+        headers: { get: (name: string) => headers.get(name.toLowerCase()) },
+      };
+      return executor(context);
+    };
+    const shown = await asking();
+    expect(String(shown.extensions?.['__queryPlanExperimental'])).toMatch(
+      /^QueryPlan \{[\s\S]*Fetch\(service: "accounts"\)/,
+    );
+    expect((await asking('internal')).extensions?.['__queryPlanExperimental']).toMatchObject({ kind: 'QueryPlan' });
+    expect(shown.data).toEqual({ me: { name: 'Ada' } });
+    // The production gateway (exposeQueryPlan off, `ours` here) ignores the header.
+    const context = requestContext(`{ me { name } }`);
+    (context.request as { http?: unknown }).http = { headers: { get: () => '1' } };
+    expect((await ours(context)).extensions).toBeUndefined();
   });
 });

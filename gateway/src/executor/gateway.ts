@@ -12,11 +12,9 @@ import type {
 import { getVariableValues, GraphQLError, type GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { isTelemetryEnabled } from '@supergraph/platform';
-import { compileOperation, executeCompiled, type CompiledOperation } from './operation.ts';
+import { compileOperation, executeCompiled, type CompiledOperation, type OperationContext } from './operation.ts';
 import type { Planning } from './planning.ts';
 import { inSpan, inSpanAsync, operationSpanAttributes, requestSpanAttributes, SpanNames } from './telemetry.ts';
-
-type OperationContext = ReturnType<typeof buildOperationContext>;
 
 /** Everything per (document, operation name) that does not depend on the request: planned and compiled once. */
 interface Prepared {

@@ -8,7 +8,8 @@ import type { Planning } from './planning.ts';
 import { compileShape, type CompiledShape } from './shape.ts';
 import { inSpan, inSpanAsync, SpanNames } from './telemetry.ts';
 
-type OperationContext = ReturnType<typeof buildOperationContext>;
+/** What `@apollo/gateway`'s `buildOperationContext` answers: the operation and its fragments. */
+export type OperationContext = ReturnType<typeof buildOperationContext>;
 
 /** A query plan and the operation it answers, compiled: what runs per request. */
 export interface CompiledOperation {

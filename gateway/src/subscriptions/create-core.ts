@@ -23,7 +23,12 @@ import {
   type RevocationList,
 } from '@supergraph/platform';
 import { supergraphForQueryPlanner } from '../access-control.ts';
-import { compileOperation, executeCompiled, type CompiledOperation } from '../executor/operation.ts';
+import {
+  compileOperation,
+  executeCompiled,
+  type CompiledOperation,
+  type OperationContext,
+} from '../executor/operation.ts';
 import { createPlanning, type Planning } from '../executor/planning.ts';
 import type { InternalTokenCache } from '../internal-token-cache.ts';
 import type { PersistedDocuments } from '../persisted-documents.ts';
@@ -92,7 +97,7 @@ export interface GatewaySubscriptionCore extends SubscriptionCore {
 interface Prepared {
   document: DocumentNode;
   operation: OperationDefinitionNode;
-  operationContext: ReturnType<typeof buildOperationContext>;
+  operationContext: OperationContext;
   primary: FetchNode;
   /** `Sequence [primary (served by the event), rest]`, compiled: what completes one event. */
   eventPlan: CompiledOperation;
@@ -117,6 +122,8 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
     maxTokens: options.maxTokens,
     cacheSize: options.planCacheSize ?? 500,
   });
+  // The HTTP path's data sources by name, once: each event adds only its own source.
+  const dataSources: ServiceMap = Object.fromEntries(options.dataSources);
   const upstreams = createUpstreams();
   const streams = new Set<EventStream>();
   const revocationWatch = createRevocationWatch(options.revocations, options.revocationCheckMs);
@@ -219,7 +226,7 @@ export function createSubscriptionCore(options: SubscriptionCoreOptions): Gatewa
         ...(event.errors ? { errors: event.errors } : {}),
       }),
     };
-    const serviceMap: ServiceMap = { ...Object.fromEntries(options.dataSources), [EVENT_SOURCE]: eventSource };
+    const serviceMap: ServiceMap = { ...dataSources, [EVENT_SOURCE]: eventSource };
     const requestContext = {
       request: { variables },
       context,
