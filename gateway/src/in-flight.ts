@@ -31,7 +31,7 @@ export function createInFlight<T>(): InFlight<T> {
       const promise = (async () => start())().finally(() => {
         inGroup.delete(key);
         size--;
-        if (inGroup.size === 0 && groups.get(group) === inGroup) groups.delete(group);
+        if (inGroup.size === 0) groups.delete(group);
       });
       inGroup.set(key, promise);
       size++;

@@ -127,12 +127,12 @@ export class SubgraphDataSource implements GraphQLDataSource<SubgraphFetchContex
   async #exchange(
     options: GraphQLDataSourceProcessOptions<SubgraphFetchContext>,
   ): Promise<{ exchange: SubgraphHttpResponse; body: unknown }> {
-    const shared = this.#send(options);
-    if (!this.#waiting.has(shared)) {
+    const { pending: shared, deduplicated } = this.#send(options);
+    if (!deduplicated) {
       const exchange = await shared;
       return { exchange, body: parseBody(exchange) };
     }
-    this.#waiting.set(shared, this.#waiting.get(shared)! + 1);
+    this.#waiting.set(shared, (this.#waiting.get(shared) ?? 0) + 1);
     const exchange = await shared;
     const left = this.#waiting.get(shared)! - 1;
     this.#waiting.set(shared, left);
@@ -141,11 +141,15 @@ export class SubgraphDataSource implements GraphQLDataSource<SubgraphFetchContex
     return { exchange, body: left === 0 ? parsed.body : copyJson(parsed.body) };
   }
 
-  /** Callers waiting on each shared exchange; only deduplicated exchanges are in here. */
+  /** Callers waiting on each deduplicated exchange. */
   #waiting = new WeakMap<Promise<SubgraphHttpResponse>, number>();
   #parsed = new WeakMap<SubgraphHttpResponse, { body: unknown }>();
 
-  #send(options: GraphQLDataSourceProcessOptions<SubgraphFetchContext>): Promise<SubgraphHttpResponse> {
+  /** The exchange for `options`: its own, or (`deduplicated`) one shared with identical fetches in flight. */
+  #send(options: GraphQLDataSourceProcessOptions<SubgraphFetchContext>): {
+    pending: Promise<SubgraphHttpResponse>;
+    deduplicated: boolean;
+  } {
     const { request, context } = options;
     if (!request.query) throw new Error('Missing query');
     const { http, ...payload } = request;
@@ -167,11 +171,10 @@ export class SubgraphDataSource implements GraphQLDataSource<SubgraphFetchContex
       if (context?.traceparent && !isTelemetryEnabled()) headers['traceparent'] = context.traceparent;
       return this.#http.post(headers, body);
     };
-    if (!this.#inFlight || !isQuery(options)) return send();
+    if (!this.#inFlight || !isQuery(options)) return { pending: send(), deduplicated: false };
     // The first caller's x-request-id/traceparent go out; the identity (hence the token) is the same for all.
-    const shared = this.#inFlight.run(body, send, `${identityFingerprint(identity)}\n${JSON.stringify(forwarded)}`);
-    if (!this.#waiting.has(shared)) this.#waiting.set(shared, 0);
-    return shared;
+    const group = `${identityFingerprint(identity)}\n${JSON.stringify(forwarded)}`;
+    return { pending: this.#inFlight.run(body, send, group), deduplicated: true };
   }
 }
 

@@ -40,6 +40,10 @@ describe('createLogger', () => {
   it('starts a fresh trace id for a request without (or with a malformed) traceparent', () => {
     expect(logContextFromHeaders({}).traceId).toMatch(/^[\da-f]{32}$/);
     expect(logContextFromHeaders({ traceparent: 'garbage' }).traceId).toMatch(/^[\da-f]{32}$/);
+    // An all-zero trace id is invalid (W3C): a fresh one, never the zeros.
+    const zero = logContextFromHeaders({ traceparent: `00-${'0'.repeat(32)}-${'a'.repeat(16)}-01` });
+    expect(zero.traceId).not.toBe('0'.repeat(32));
+    expect(zero.spanId).toBeUndefined();
     expect(logContextFromHeaders({ 'x-request-id': 'bad id with spaces' }).requestId).toBeUndefined();
   });
 
